@@ -1,0 +1,84 @@
+"""Typed rows of every department of a run, concatenated into one frame per table.
+
+The schema here is the warehouse's `raw` layer: money as Decimal(18,2) 元,
+rates as fractions, indicator values exact. Validation and the load both
+work on these frames, so a whole district is checked and loaded at once.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from jixiao.extract import Department
+
+MONEY = pl.Decimal(18, 2)
+RATE = pl.Decimal(18, 8)
+VALUE = pl.Decimal(24, 6)
+POINTS = pl.Decimal(9, 4)
+
+_SOURCE = {"year": pl.Int32, "dept_code": pl.String, "src_file": pl.String}
+_ROW = {"src_sheet": pl.String, "src_row": pl.Int32}
+
+TABLES: dict[str, dict[str, pl.DataType]] = {
+    "departments": {
+        **_SOURCE, "dept_name": pl.String, "dept_short_name": pl.String, "budget_yuan": MONEY,
+        "revenue_yuan": MONEY, "spent_yuan": MONEY, "spend_target_rate": RATE, "subunits": pl.Int32,
+        "ruleset": pl.String,
+    },
+    "tasks": {**_SOURCE, **_ROW, "task_no": pl.Int32, "task": pl.String, "outcome": pl.String},
+    "indicators": {
+        **_SOURCE, **_ROW, "indicator_no": pl.Int32, "level1": pl.String, "level2": pl.String,
+        "indicator": pl.String, "target_text": pl.String, "target_value": VALUE, "target_unit": pl.String,
+        "target_comparator": pl.String, "direction": pl.String, "actual_text": pl.String,
+        "actual_value": VALUE, "actual_unit": pl.String, "actual_direction": pl.String,
+        "actual_met": pl.Boolean,
+        "reported_rate": RATE, "weight": POINTS, "reported_score": POINTS,
+        "actual_cell": pl.String, "reported_rate_cell": pl.String,
+    },
+    "projects": {
+        **_SOURCE, **_ROW, "task_no": pl.Int32, "task": pl.String, "project_no": pl.Int32,
+        "project": pl.String, "budget_yuan": MONEY, "spent_yuan": MONEY, "reported_rate": RATE,
+        "reported_rate_cell": pl.String,
+    },
+    "scores": {
+        **_SOURCE, **_ROW, "item_no": pl.Int32, "level1": pl.String, "level1_weight": POINTS,
+        "level2": pl.String, "level2_weight": POINTS, "item": pl.String, "weight": POINTS,
+        "reported_score": POINTS, "reported_score_cell": pl.String,
+    },
+    "stated": {
+        **_SOURCE, **_ROW, "figure": pl.String, "reported_text": pl.String, "reported_value": VALUE,
+        "tolerance": VALUE, "src_cell": pl.String,
+    },
+    "reported": {
+        **_SOURCE, **_ROW, "figure": pl.String, "label": pl.String, "reported_text": pl.String,
+        "reported_value": VALUE, "tolerance": VALUE, "src_cell": pl.String,
+    },
+    "notes": {**_SOURCE, **_ROW, "text": pl.String},
+}
+
+
+def department_row(dept: Department) -> dict:
+    info = dept.info
+    return {
+        "year": dept.year, "dept_code": dept.dept_code, "src_file": dept.file,
+        "dept_name": info.get("dept_name"), "dept_short_name": info.get("dept_short_name"),
+        "budget_yuan": info.get("budget"), "revenue_yuan": info.get("revenue"), "spent_yuan": info.get("spent"),
+        "spend_target_rate": info.get("spend_target_rate"),
+        "subunits": int(info["subunits"]) if info.get("subunits") is not None else None,
+        "ruleset": info.get("ruleset") or None,
+    }
+
+
+def build_frames(departments: list[Department]) -> dict[str, pl.DataFrame]:
+    rows: dict[str, list[dict]] = {name: [] for name in TABLES}
+    for dept in departments:
+        rows["departments"].append(department_row(dept))
+        source = {"year": dept.year, "dept_code": dept.dept_code, "src_file": dept.file}
+        for name in TABLES:
+            for row in dept.rows.get(name, []):
+                rows[name].append({**source, **row})
+    return {
+        name: pl.DataFrame(rows[name], schema=schema, strict=False, orient="row") if rows[name]
+        else pl.DataFrame(schema=schema)
+        for name, schema in TABLES.items()
+    }

@@ -1,0 +1,132 @@
+"""Turning hand-typed spreadsheet cells into exact numbers.
+
+Cells arrive from calamine as float, int, bool, str or '' (empty). Text is what
+clerks type: full-width digits, thousands separators, a trailing 万元 or %.
+Nothing here uses float arithmetic: a float cell becomes Decimal(repr(x)),
+which is the shortest decimal that Excel's double stands for.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from decimal import Decimal, InvalidOperation
+
+_SPACES = re.compile(r"\s+")
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
+_GROUPED = re.compile(r"(?<=\d),(?=\d{3}(\D|$))")
+_EMPTY_MARKS = {"", "-", "—", "——", "--", "/", "无", "不适用"}
+_EXCEL_ERRORS = {"#DIV/0!", "#REF!", "#VALUE!", "#N/A", "#NAME?", "#NUM!", "#NULL!", "#SPILL!", "#CALC!"}
+
+# 元 per unit; longest names first so 万元 is not read as 元.
+_UNIT_SCALES = (("亿元", Decimal(100_000_000)), ("万元", Decimal(10_000)), ("千元", Decimal(1_000)), ("元", Decimal(1)))
+WAN = Decimal(10_000)
+CENT = Decimal("0.01")
+
+
+class CellValueError(ValueError):
+    """A cell whose content is not the number its column needs."""
+
+    def __init__(self, rule: str, message: str, value: object):
+        super().__init__(message)
+        self.rule = rule
+        self.message = message
+        self.value = "" if value is None else str(value)
+
+
+def normalize_text(value: object) -> str:
+    """Text as written, trimmed, inner whitespace runs to one space.
+
+    Punctuation is kept as the department wrote it (，stays ，): this is the
+    text the report shows. Matching uses `compact` instead.
+    """
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return _SPACES.sub(" ", str(value)).strip()
+
+
+def compact(value: object) -> str:
+    """For comparing labels and reading numbers: NFKC (full-width digits and punctuation
+    to ASCII) and no spaces at all."""
+    return _SPACES.sub("", unicodedata.normalize("NFKC", normalize_text(value)))
+
+
+def is_blank(value: object) -> bool:
+    return value is None or (isinstance(value, str) and value.strip() == "")
+
+
+def unit_scale(text: str) -> Decimal | None:
+    """元 per unit named in a title or header (（单位：万元）, 预算金额（元）), or None."""
+    text = compact(text)
+    for name, scale in _UNIT_SCALES:
+        if name in text:
+            return scale
+    return None
+
+
+def parse_decimal(value: object, *, what: str = "数值") -> Decimal:
+    """An exact Decimal from a number cell or number text; raises CellValueError otherwise."""
+    if isinstance(value, bool):
+        raise CellValueError("number.not_a_number", f"{what}应为数字，实际为逻辑值", value)
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise CellValueError("number.not_a_number", f"{what}不是有效数字", value)
+        return Decimal(repr(value))
+    text = compact(value)
+    if text in _EMPTY_MARKS:
+        raise CellValueError("number.missing", f"{what}为空", value)
+    if text.upper() in _EXCEL_ERRORS:
+        raise CellValueError("number.excel_error", f"{what}是 Excel 错误值 {text}，请检查公式", value)
+    text = _GROUPED.sub("", text)
+    for name, _ in _UNIT_SCALES:
+        if text.endswith(name):
+            text = text[: -len(name)]
+            break
+    if not _NUMBER.match(text):
+        raise CellValueError("number.not_a_number", f"{what}应为数字，实际填写为“{normalize_text(value)}”", value)
+    try:
+        return Decimal(text)
+    except InvalidOperation as exc:  # pragma: no cover - the regex admits only valid literals
+        raise CellValueError("number.not_a_number", f"{what}不是有效数字", value) from exc
+
+
+def parse_amount(value: object, scale: Decimal, *, what: str = "金额") -> tuple[Decimal, bool]:
+    """Money in 元, two decimals.
+
+    Returns (yuan, exact). `exact` is False when the written amount had more
+    than cent precision, so the caller can say so instead of rounding silently.
+    """
+    text_scale = unit_scale(value) if isinstance(value, str) else None
+    yuan = parse_decimal(value, what=what) * (text_scale or scale)
+    cents = yuan.quantize(CENT)
+    # A float cell can carry binary noise below a millionth of a yuan; that is not precision.
+    return cents, abs(cents - yuan) < Decimal("0.000001")
+
+
+def parse_rate(value: object, *, what: str = "比率") -> Decimal:
+    """A rate as a fraction: "97.65%" -> 0.9765.
+
+    Without a % sign the magnitude decides: up to 3 it is already a fraction
+    (an Excel percent cell holds 0.9765), above 3 it is written in percent
+    points (97.65). Rates beyond 300% written without % are read as points.
+    """
+    text = compact(value) if isinstance(value, str) else None
+    if text is not None and text.endswith("%"):
+        return parse_decimal(text[:-1], what=what) / 100
+    number = parse_decimal(value, what=what)
+    return number if abs(number) <= 3 else number / 100
+
+
+def decimals_of(value: object) -> int:
+    """How many decimals a reported number was written with (97.65% -> 2, 18 -> 0)."""
+    if isinstance(value, float):
+        value = repr(value)
+    text = compact(value).rstrip("%")
+    for name, _ in _UNIT_SCALES:
+        text = text.removesuffix(name)
+    _, _, frac = text.partition(".")
+    return len(frac) if frac.isdigit() else 0

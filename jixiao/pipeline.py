@@ -1,0 +1,251 @@
+"""The pipeline's steps as plain functions; flows/ wraps each in a Prefect task.
+
+A step works on every department of the year at once: one frame per sheet
+across departments, one validation, one load, set-based SQL.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from importlib.metadata import version
+from pathlib import Path
+
+import polars as pl
+
+from jixiao.display import fmt_percent, fmt_score, fmt_wan
+from jixiao.extract import Department, extract_department
+from jixiao.findings import Finding
+from jixiao.frames import build_frames
+from jixiao.read import read_workbook, workbook_paths
+from jixiao.report import write_department_report
+from jixiao.rulesets import RuleSets, load_rulesets
+from jixiao.settings import Settings
+from jixiao.validate import schema_findings, score_weight_findings
+from jixiao.warehouse import append, connect, ensure_tables, replace_partitions
+
+REJECTED_REASON = "该部门工作簿存在错误，整体未载入，请先修正错误"
+
+
+@dataclass
+class Batch:
+    """A year's departments after validation: what loads and what does not."""
+
+    year: int
+    departments: list[Department]
+    frames: dict[str, pl.DataFrame]  # accepted departments only
+    findings: list[Finding]
+    quarantine: list[dict] = field(default_factory=list)
+    ignored_sheets: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def accepted(self) -> list[Department]:
+        return [d for d in self.departments if not d.has_errors]
+
+    @property
+    def rejected(self) -> list[Department]:
+        return [d for d in self.departments if d.has_errors]
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    run_id: str
+    year: int
+    loaded: tuple[str, ...]
+    rejected: tuple[str, ...]  # "file (code)"
+    errors: int
+    warnings: int
+    mismatches: int
+    reports: tuple[str, ...]
+    warehouse: str
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.rejected else 0
+
+
+def new_run_id() -> str:
+    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
+
+
+def start_run(settings: Settings, run_id: str) -> None:
+    with connect(settings.warehouse) as con:
+        ensure_tables(con, settings.sql_dir)
+        params = {"year": settings.year, "raw_dir": str(settings.raw_dir), "departments": list(settings.departments),
+                  "ruleset": settings.ruleset, "out_dir": str(settings.out_dir)}
+        con.execute(
+            "insert into audit.runs (run_id, started_at, year, status, parameters, jixiao_version) values (?, ?, ?, 'running', ?, ?)",
+            [run_id, datetime.now(timezone.utc), settings.year, json.dumps(params, ensure_ascii=False), version("jixiao")],
+        )
+
+
+def read_departments(settings: Settings) -> list[Department]:
+    """Every workbook of the year, read and typed; the --dept filter applies to 部门编码."""
+    departments = [extract_department(read_workbook(p), settings.year) for p in workbook_paths(settings.year_dir)]
+    if settings.departments:
+        wanted = set(settings.departments)
+        departments = [d for d in departments if d.dept_code in wanted]
+    return departments
+
+
+def check_departments(departments: list[Department], year: int, rulesets: RuleSets, ruleset: str | None) -> Batch:
+    _flag_duplicate_codes(departments)
+    for dept in departments:
+        dept.info["ruleset"] = ruleset or dept.info.get("ruleset") or rulesets.default
+        if dept.info["ruleset"] not in rulesets:
+            dept.error("basic.ruleset_unknown",
+                       f"评分规则“{dept.info['ruleset']}”不存在，可用：{'、'.join(rulesets.descriptions)}", "基本情况")
+    typed = [d for d in departments if d.dept_code is not None]
+    frames = build_frames(typed)
+    columns = {(d.file, sheet): cols for d in typed for sheet, cols in d.columns.items()}
+    by_file = {d.file: d for d in departments}
+    for finding in schema_findings(frames, columns) + score_weight_findings(frames["scores"]):
+        by_file[finding.file].findings.append(finding)
+    batch = Batch(year, departments, {}, [f for d in departments for f in d.findings])
+    accepted_files = {d.file for d in batch.accepted}
+    batch.frames = {name: frame.filter(pl.col("src_file").is_in(accepted_files)) for name, frame in frames.items()}
+    for dept in departments:
+        batch.quarantine.extend({**q, "year": year, "dept_code": dept.dept_code} for q in dept.quarantined)
+        if dept.has_errors:
+            batch.quarantine.extend(_quarantine_all(dept, year))
+    return batch
+
+
+def _flag_duplicate_codes(departments: list[Department]) -> None:
+    counts = Counter(d.dept_code for d in departments if d.dept_code)
+    for dept in departments:
+        if counts[dept.dept_code] > 1:
+            others = "、".join(d.file for d in departments if d.dept_code == dept.dept_code and d is not dept)
+            dept.error("basic.dept_code_duplicate", f"部门编码与其他工作簿重复（{others}），同一部门每年只能提交一个工作簿",
+                       "基本情况", value=dept.dept_code)
+
+
+def _quarantine_all(dept: Department, year: int) -> list[dict]:
+    """A rejected department's rows are kept, with the reason, rather than dropped."""
+    rows = []
+    for table, typed in dept.rows.items():
+        for row in typed:
+            cells = {k: str(v) for k, v in row.items() if k not in ("src_sheet", "src_row") and v is not None}
+            rows.append({"year": year, "dept_code": dept.dept_code, "file": dept.file, "sheet": row.get("src_sheet"),
+                         "row": row.get("src_row"), "rule": "department.rejected", "reason": REJECTED_REASON,
+                         "cells": json.dumps(cells, ensure_ascii=False)})
+    return rows
+
+
+def load_batch(batch: Batch, settings: Settings, run_id: str, rulesets: RuleSets) -> list[Finding]:
+    """Replace the accepted department-years and record every finding; returns reconciliation warnings."""
+    partitions = pl.DataFrame(
+        {"year": [batch.year] * len(batch.accepted), "dept_code": [d.dept_code for d in batch.accepted]},
+        schema={"year": pl.Int32, "dept_code": pl.String},
+    )
+    with connect(settings.warehouse) as con:
+        if partitions.height:
+            replace_partitions(con, settings.sql_dir, partitions=partitions, frames=batch.frames,
+                               rules=rulesets.rules, run_id=run_id)
+        mismatches = reconciliation_findings(con, batch.year, partitions["dept_code"].to_list())
+        findings = batch.findings + mismatches
+        con.execute("begin transaction")
+        append(con, "audit.validation_issues", _findings_frame(findings, run_id, batch.year))
+        append(con, "audit.quarantine", _quarantine_frame(batch.quarantine, run_id))
+        con.execute("commit")
+    return mismatches
+
+
+def reconciliation_findings(con, year: int, dept_codes: list[str]) -> list[Finding]:
+    if not dept_codes:
+        return []
+    rows = con.sql(
+        "select * from audit.reconciliation where year = ? and list_contains(?, dept_code) and status = 'mismatch' "
+        "order by dept_code, file, sheet, cell, figure",
+        params=[year, dept_codes],
+    ).pl().to_dicts()
+    return [
+        Finding("warning", f"reconcile.{r['figure_key']}",
+                f"“{r['figure']}”填报为 {_shown(r['kind'], r['reported_value'])}，按明细计算为 "
+                f"{_shown(r['kind'], r['computed_value'])}，两者不一致（已采用计算值）",
+                r["file"], r["sheet"], r["cell"], r["reported_text"], r["dept_code"])
+        for r in rows
+    ]
+
+
+def _shown(kind: str, value) -> str:
+    if kind == "rate":
+        return fmt_percent(value)
+    if kind == "amount":
+        return fmt_wan(value) + " 万元"
+    if kind == "count":
+        return str(int(value))
+    return fmt_score(value)
+
+
+def _findings_frame(findings: list[Finding], run_id: str, year: int) -> pl.DataFrame:
+    if not findings:
+        return pl.DataFrame()
+    rows = [{**f.as_row(), "run_id": run_id, "year": year} for f in findings]
+    schema = {key: pl.Int32 if key == "year" else pl.String for key in rows[0]}
+    return pl.DataFrame(rows, schema=schema)
+
+
+_REPORT_QUERIES = {
+    "indicators": "select * from mart.indicator_completion where year = $year and dept_code = $dept order by indicator_no",
+    "projects": "select * from mart.project_spending where year = $year and dept_code = $dept order by project_no",
+    "tasks": "select * from mart.task_spending where year = $year and dept_code = $dept order by task_no",
+    "scores": "select * from mart.score_sheet where year = $year and dept_code = $dept order by item_no",
+    "summary": "select * from mart.department_summary where year = $year and dept_code = $dept",
+    "reconciliation": "select * from audit.reconciliation where year = $year and dept_code = $dept "
+                      "order by status <> 'mismatch', file, sheet, figure",
+    "findings": "select * from audit.validation_issues where run_id = $run and dept_code = $dept "
+                "order by severity, file, sheet, rule",
+}
+
+
+def draw_reports(settings: Settings, batch: Batch, run_id: str) -> list[Path]:
+    """The report's tables as HTML, one folder per loaded department."""
+    written: list[Path] = []
+    with connect(settings.warehouse) as con:
+        for dept in batch.accepted:
+            params = {"year": batch.year, "dept": dept.dept_code, "run": run_id}
+            frames = {
+                name: con.sql(q, params={k: v for k, v in params.items() if f"${k}" in q}).pl()
+                for name, q in _REPORT_QUERIES.items()
+            }
+            source = f"数据来源：{dept.file}；运行编号 {run_id}"
+            written.extend(write_department_report(settings.report_dir(dept.dept_code), source=source, **frames))
+    return written
+
+
+def _quarantine_frame(rows: list[dict], run_id: str) -> pl.DataFrame:
+    schema = {"year": pl.Int32, "dept_code": pl.String, "file": pl.String, "sheet": pl.String, "row": pl.Int32,
+              "rule": pl.String, "reason": pl.String, "cells": pl.String}
+    return pl.DataFrame(rows, schema=schema).with_columns(pl.lit(run_id).alias("run_id"))
+
+
+def finish_run(settings: Settings, run_id: str, batch: Batch, mismatches: list[Finding], reports: list[Path]) -> RunSummary:
+    loaded = tuple(sorted(d.dept_code for d in batch.accepted))
+    rejected = tuple(f"{d.file}（{d.dept_code or '部门编码未知'}）" for d in batch.rejected)
+    with connect(settings.warehouse) as con:
+        con.execute(
+            "update audit.runs set finished_at = ?, status = ?, departments_loaded = ?, departments_rejected = ? where run_id = ?",
+            [datetime.now(timezone.utc), "partial" if rejected else "completed", len(loaded), len(rejected), run_id],
+        )
+    findings = batch.findings + mismatches
+    return RunSummary(
+        run_id, settings.year, loaded, rejected,
+        sum(f.severity == "error" for f in findings), sum(f.severity == "warning" for f in findings),
+        len(mismatches), tuple(str(p) for p in reports), str(settings.warehouse),
+    )
+
+
+def fail_run(settings: Settings, run_id: str) -> None:
+    with connect(settings.warehouse) as con:
+        con.execute("update audit.runs set finished_at = ?, status = 'failed' where run_id = ?",
+                    [datetime.now(timezone.utc), run_id])
+
+
+__all__ = [
+    "Batch", "RunSummary", "check_departments", "draw_reports", "fail_run", "finish_run", "load_batch", "load_rulesets",
+    "new_run_id", "read_departments", "start_run",
+]

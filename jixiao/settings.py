@@ -1,0 +1,26 @@
+"""One typed settings object for a run; the CLI, the flow and the tests build it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Settings:
+    year: int
+    raw_dir: Path = Path("raw")
+    warehouse: Path = Path("warehouse/jixiao.duckdb")
+    out_dir: Path = Path("warehouse/reports")
+    departments: tuple[str, ...] = ()  # empty: every department of the year
+    ruleset: str | None = None  # None: the workbook's 评分规则, else the default rule set
+    sql_dir: Path = PROJECT_ROOT / "sql"
+
+    @property
+    def year_dir(self) -> Path:
+        return self.raw_dir / str(self.year)
+
+    def report_dir(self, dept_code: str) -> Path:
+        return self.out_dir / str(self.year) / dept_code

@@ -1,0 +1,138 @@
+"""Checking a run's frames: pandera schemas per sheet, then cross-sheet rules.
+
+Every failure becomes a Finding that names the file, sheet and cell, in
+words a department's clerk understands, with the rule's English id beside it.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pandera.errors
+import polars as pl
+
+from jixiao.findings import Finding, cell_ref
+from schemas.departments import DepartmentSchema
+from schemas.indicators import IndicatorSchema
+from schemas.projects import ProjectSchema
+from schemas.scores import ScoreSchema
+from schemas.tasks import TaskSchema
+
+SCHEMAS = {
+    "departments": DepartmentSchema,
+    "tasks": TaskSchema,
+    "indicators": IndicatorSchema,
+    "projects": ProjectSchema,
+    "scores": ScoreSchema,
+}
+
+# frame column -> (sheet column key, what the clerk calls it)
+LABELS = {
+    "dept_code": (None, "部门编码"), "dept_name": (None, "部门名称"), "year": (None, "年度"),
+    "budget_yuan": ("budget", "预算金额"), "spent_yuan": ("spent", "支出金额"),
+    "revenue_yuan": (None, "财政拨款收入"), "spend_target_rate": (None, "预算经费使用率目标"),
+    "subunits": (None, "下属单位数"),
+    "level1": ("level1", "一级指标"), "level2": ("level2", "二级指标"), "indicator": ("indicator", "三级指标"),
+    "target_text": ("target", "指标值"), "actual_text": ("actual", "实际完成值"),
+    "reported_rate": ("reported_rate", "完成率"), "weight": ("weight", "分值"),
+    "reported_score": ("reported_score", "得分"), "task": ("task", "重点任务"), "project": ("project", "项目"),
+    "level1_weight": ("level1_weight", "一级指标分值"), "level2_weight": ("level2_weight", "二级指标分值"),
+    "item": ("item", "三级指标"), "outcome": ("outcome", "完成情况"),
+}
+BASIC_SHEET_LABEL = {"departments": "基本情况"}
+_ROW_LABEL = {"departments": "部门", "tasks": "重点工作任务", "indicators": "指标", "projects": "项目", "scores": "评分项"}
+
+
+def _explain(table: str, column: str | None, check: str, value: str) -> tuple[str, str]:
+    """(rule id, Chinese message) for a pandera failure."""
+    what = LABELS.get(column, (None, column))[1] if column else _ROW_LABEL[table]
+    name = check.split("(")[0]
+    arg = check[len(name) + 1:-1] if "(" in check else ""
+    if name == "greater_than_or_equal_to":
+        return f"{table}.{column}.min", f"{what}不能小于 {arg}" if arg != "0" else f"{what}不能为负数"
+    if name == "greater_than":
+        return f"{table}.{column}.min", f"{what}必须大于 {arg}"
+    if name in ("less_than_or_equal_to", "less_than"):
+        return f"{table}.{column}.max", f"{what}不能大于 {arg}"
+    if name == "str_length":
+        return (f"{table}.{column}.required", f"{what}不能为空") if value == "" else (
+            f"{table}.{column}.too_long", f"{what}过长")
+    if name == "not_nullable":
+        return f"{table}.{column}.required", f"{what}不能为空"
+    if name == "str_matches":
+        return f"{table}.{column}.format", f"{what}格式不正确"
+    if name == "isin":
+        return f"{table}.{column}.allowed", f"{what}的取值不在允许范围内"
+    if name == "multiple_fields_uniqueness":
+        return f"{table}.duplicate", f"同一部门中出现重复的{what}（同名同层级的行只能填一次）"
+    if name == "score_within_weight":
+        return "scores.score_above_weight", "自评分超过该项分值"
+    return f"{table}.{column or 'row'}.{name}", f"{what}未通过检查 {check}"
+
+
+def schema_findings(frames: dict[str, pl.DataFrame], columns: dict[tuple[str, str], dict[str, int]]) -> list[Finding]:
+    """Run each sheet's pandera schema over all departments at once."""
+    findings: list[Finding] = []
+    for table, schema in SCHEMAS.items():
+        frame = frames[table]
+        if frame.height == 0:
+            continue
+        try:
+            schema.validate(frame, lazy=True)
+        except pandera.errors.SchemaErrors as exc:
+            for case in exc.failure_cases.to_dicts():
+                findings.append(_finding(table, frame, case, columns))
+    return findings
+
+
+def _finding(table: str, frame: pl.DataFrame, case: dict, columns) -> Finding:
+    index = case.get("index")
+    row = frame.row(index, named=True) if index is not None else {}
+    column = case["column"] if case["schema_context"] == "Column" else None
+    value = case["failure_case"] if column else None
+    rule, message = _explain(table, column, case["check"], value or "")
+    sheet = row.get("src_sheet") or BASIC_SHEET_LABEL.get(table)
+    cell = None
+    key = LABELS.get(column, (None, None))[0] if column else None
+    if key and row.get("src_row") and (row.get("src_file"), sheet) in columns:
+        position = columns[(row["src_file"], sheet)].get(key)
+        cell = cell_ref(row["src_row"], position) if position is not None else None
+    elif row.get("src_row"):
+        cell = f"第{row['src_row']}行"
+    return Finding("error", rule, message, row.get("src_file", ""), sheet, cell, value, row.get("dept_code"))
+
+
+def score_weight_findings(scores: pl.DataFrame) -> list[Finding]:
+    """Score weights add up level by level: items to their 二级指标, 二级 to 一级, 一级 to 100."""
+    findings: list[Finding] = []
+    if scores.height == 0:
+        return findings
+    keys = ["src_file", "dept_code", "src_sheet"]
+    level2 = scores.group_by([*keys, "level1", "level2"], maintain_order=True).agg(
+        pl.col("level2_weight").first(), pl.col("weight").sum().alias("items"), pl.col("src_row").first())
+    for r in level2.iter_rows(named=True):
+        if r["items"] != r["level2_weight"]:
+            findings.append(_weight_finding(r, f"二级指标“{r['level2']}”分值为 {_n(r['level2_weight'])}，其下三级指标分值合计为 {_n(r['items'])}"))
+    level1 = level2.group_by([*keys, "level1"], maintain_order=True).agg(
+        pl.col("level2_weight").sum().alias("items"), pl.col("src_row").first())
+    level1 = level1.join(
+        scores.group_by([*keys, "level1"]).agg(pl.col("level1_weight").first()), on=[*keys, "level1"])
+    for r in level1.iter_rows(named=True):
+        if r["items"] != r["level1_weight"]:
+            findings.append(_weight_finding(r, f"一级指标“{r['level1']}”分值为 {_n(r['level1_weight'])}，其下二级指标分值合计为 {_n(r['items'])}"))
+    total = level1.group_by(keys, maintain_order=True).agg(pl.col("level1_weight").sum(), pl.col("src_row").min())
+    for r in total.iter_rows(named=True):
+        if r["level1_weight"] != 100:
+            findings.append(_weight_finding(r, f"一级指标分值合计为 {_n(r['level1_weight'])}，应为 100"))
+    return findings
+
+
+def _n(d: Decimal) -> str:
+    return format(d.normalize(), "f")
+
+
+def _weight_finding(r: dict, message: str) -> Finding:
+    return Finding("error", "scores.weights_sum", message, r["src_file"], r["src_sheet"],
+                   f"第{r['src_row']}行起", None, r["dept_code"])
+
+

@@ -1,0 +1,27 @@
+-- grain: one row per department and year
+select
+    year,
+    dept_code,
+    dept_name,
+    dept_short_name,
+    budget_yuan,
+    spent_yuan,
+    cast(execution_rate as decimal(18, 10)) as execution_rate,
+    indicators_total,
+    indicators_ge_100,
+    indicators_90_100,
+    indicators_lt_90,
+    indicators_qualitative,
+    indicators_not_applicable,
+    output_indicators,
+    effect_indicators,
+    projects,
+    project_budget_yuan,
+    project_spent_yuan,
+    cast(project_spend_rate as decimal(18, 10)) as project_spend_rate,
+    cast(total_score as decimal(18, 10)) as total_score,
+    grade,
+    ruleset,
+    run_id,
+    src_file
+from intermediate.int_department_figures

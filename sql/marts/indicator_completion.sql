@@ -1,0 +1,25 @@
+-- grain: one row per indicator of a department's year (表2-2)
+select
+    year,
+    dept_code,
+    indicator_no,
+    level1,
+    level2,
+    indicator,
+    target_text,
+    target_value,
+    actual_text,
+    actual_value,
+    unit,
+    direction,
+    cast(completion_rate as decimal(18, 10)) as completion_rate,
+    bucket,
+    reported_rate,
+    is_met,
+    weight,
+    reported_score,
+    run_id,
+    src_file,
+    src_sheet,
+    src_row
+from intermediate.int_indicators_rated
