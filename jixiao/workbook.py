@@ -158,8 +158,7 @@ class _Writer:
             try:
                 scaled = Decimal(value.replace(",", "")) * self.factor
             except InvalidOperation:
-                # Writing it unchanged under a 元 title would silently misstate it 10000-fold.
-                raise ValueError(f"cannot restate {value!r} from 万元 in 元") from None
+                return value  # not a number (a clerk's "六百万"): the loader must reject it as written
             return f"{scaled:,.2f}" if "," in value else f"{scaled:.2f}"
         return round(value * self.factor, 2)
 
@@ -217,7 +216,9 @@ def write_workbook(book: DepartmentBook, path: Path, layout: Layout = Layout()) 
                 w.put(ws, top + i, 7, x.reported_score)
 
         projs = book.projects
-        ws, top = w.table("项目支出", title("项目支出"), ("重点任务", "项目", "预算金额", "支出金额", "预算完成率"), (36, 48, 14, 14, 12))
+        # Without a title row the unit has to travel in the header, or the amounts would read as 万元.
+        money = ("预算金额", "支出金额") if layout.title_rows else (f"预算金额（{unit}）", f"支出金额（{unit}）")
+        ws, top = w.table("项目支出", title("项目支出"), ("重点任务", "项目", *money, "预算完成率"), (36, 48, 14, 14, 12))
         w.hierarchy(ws, top, 0, [p.task for p in projs], [p.task for p in projs])
         for i, p in enumerate(projs):
             w.put(ws, top + i, 1, p.name)

@@ -6,8 +6,8 @@ create or replace macro exact_ratio(num, den) as
     case
         when num is null or den is null or den = 0 then null
         else cast(
-            (cast(round(num * 1000000) as hugeint) * cast(1000000000000 as hugeint))
-                // cast(round(den * 1000000) as hugeint)
+            (cast(round(cast(num as decimal(38, 6)) * 1000000) as hugeint) * cast(1000000000000 as hugeint))
+                // cast(round(cast(den as decimal(38, 6)) * 1000000) as hugeint)
             as decimal(38, 0)
         ) * cast(0.000000000001 as decimal(13, 12))
     end;
