@@ -304,9 +304,14 @@ def build_summary(
     )
 
 
-def _figure_format(figure: str) -> Callable[[Any], str]:
-    # Reported figures are named by what they hold (完成年度预算比例, 项目支出总额, 总得分,
-    # 完成率≥100%指标数); the warehouse's suffixes (_rate, _yuan) are accepted too.
+_KIND_FORMAT = {"rate": fmt_percent, "amount": fmt_wan, "score": fmt_score, "count": fmt_number}
+
+
+def _figure_format(figure: str, kind: str | None = None) -> Callable[[Any], str]:
+    # audit.reconciliation says what a figure holds (kind); without it, go by the name
+    # (完成年度预算比例, 项目支出总额, 总得分, 完成率≥100%指标数) or the warehouse suffixes.
+    if kind in _KIND_FORMAT:
+        return _KIND_FORMAT[kind]
     if figure.endswith(("率", "比例", "_rate")):
         return fmt_percent
     if figure.endswith(("额", "预算数", "支出", "_yuan")):
@@ -337,12 +342,12 @@ def build_findings(
     order = {status: i for i, status in enumerate(_STATUS)}
     checked = sorted(reconciliation.iter_rows(named=True), key=lambda r: order.get(r["status"], len(order)))
     for r in checked:
-        fmt = _figure_format(r["figure"])
+        fmt = _figure_format(r["figure"], r.get("kind"))
         if r["status"] == "mismatch":
             mismatched.append(len(lines))
         lines.append({
             "group": "报告数值核对",
-            "item": r["figure"] + ("（万元）" if fmt is fmt_wan else ""),
+            "item": r["figure"] + ("（万元）" if fmt is fmt_wan and "万元" not in r["figure"] else ""),
             "reported": _shown(r["reported_value"], fmt),
             "computed": _shown(r["computed_value"], fmt),
             "difference": _shown(r["difference"], fmt),
