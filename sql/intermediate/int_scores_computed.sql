@@ -91,7 +91,7 @@ final as (
         *,
         -- a rule with nothing to count (no indicators of that level) falls back to the entered score
         case when computed_score is null then 'entered' else 'computed' end as method,
-        cast(coalesce(computed_score, reported_score, 0) as decimal(18, 10)) as score
+        cast(coalesce(computed_score, reported_score, 0) as decimal(38, 12)) as score
     from scored
 )
 

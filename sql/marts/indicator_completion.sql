@@ -12,7 +12,7 @@ select
     actual_value,
     unit,
     direction,
-    cast(completion_rate as decimal(18, 10)) as completion_rate,
+    cast(completion_rate as decimal(38, 12)) as completion_rate,
     bucket,
     reported_rate,
     is_met,

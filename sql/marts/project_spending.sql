@@ -8,7 +8,7 @@ select
     project,
     budget_yuan,
     spent_yuan,
-    cast(spend_rate as decimal(18, 10)) as spend_rate,
+    cast(spend_rate as decimal(38, 12)) as spend_rate,
     reported_rate,
     run_id,
     src_file,

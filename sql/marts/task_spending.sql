@@ -7,7 +7,7 @@ select
     count(*) as projects,
     sum(budget_yuan) as budget_yuan,
     sum(spent_yuan) as spent_yuan,
-    cast(exact_ratio(sum(spent_yuan), sum(budget_yuan)) as decimal(18, 10)) as spend_rate,
+    cast(exact_ratio(sum(spent_yuan), sum(budget_yuan)) as decimal(38, 12)) as spend_rate,
     any_value(run_id) as run_id,
     any_value(src_file) as src_file
 from staging.stg_projects
