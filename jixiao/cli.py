@@ -34,6 +34,7 @@ def run(
     warehouse: Annotated[Path, typer.Option(help="DuckDB warehouse file.")] = Path("warehouse/jixiao.duckdb"),
     out: Annotated[Path, typer.Option(help="Where reports are written: OUT/<year>/<部门编码>/.")] = Path("warehouse/reports"),
     rules: Annotated[str | None, typer.Option(help="Score rule set for every department (default: the workbook's 评分规则, else panyu_share).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Run even when the workbooks and the code are unchanged since the last finished run.")] = False,
 ) -> None:
     """Run the Prefect flow for one year: ingest, validate, load, transform, emit."""
     year_dir = raw / str(year)
@@ -47,8 +48,17 @@ def run(
     from flows.year import run_year
 
     # A sync flow joins its heartbeat thread for ~1 s at the end; nothing here watches heartbeats.
-    with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
-        summary = run_year(year, raw, warehouse, out, list(dept) or None, rules)
+    from jixiao.warehouse import WarehouseLocked
+
+    try:
+        with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+            summary = run_year(year, raw, warehouse, out, list(dept) or None, rules, force)
+    except WarehouseLocked as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(3) from None
+    if summary.skipped:
+        console.print(f"{year} 年的工作簿和程序自上次运行以来均未变化，未重新处理（run {summary.run_id}；--force 可强制重跑）")
+        raise typer.Exit(0)
     _print_summary(summary)
     raise typer.Exit(summary.exit_code)
 

@@ -7,7 +7,10 @@ across departments, one validation, one load, set-based SQL.
 from __future__ import annotations
 
 import json
+import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -15,17 +18,20 @@ from importlib.metadata import version
 from pathlib import Path
 
 import polars as pl
+from filelock import FileLock, Timeout
 
 from jixiao.display import fmt_percent, fmt_score, fmt_wan
+from jixiao.export import export_partitions
 from jixiao.extract import Department, extract_department
 from jixiao.findings import Finding
+from jixiao.ledger import code_version, input_fingerprints, inputs_unchanged, parameters_json
 from jixiao.frames import build_frames
 from jixiao.read import read_workbook, workbook_paths
 from jixiao.report import write_department_report
 from jixiao.rulesets import RuleSets, load_rulesets
 from jixiao.settings import Settings
 from jixiao.validate import schema_findings, score_weight_findings
-from jixiao.warehouse import append, connect, ensure_tables, replace_partitions
+from jixiao.warehouse import WarehouseLocked, append, connect, ensure_tables, replace_partitions
 
 REJECTED_REASON = "该部门工作簿存在错误，整体未载入，请先修正错误"
 
@@ -61,6 +67,7 @@ class RunSummary:
     mismatches: int
     reports: tuple[str, ...]
     warehouse: str
+    skipped: bool = False  # inputs and code unchanged since the last finished run
 
     @property
     def exit_code(self) -> int:
@@ -71,15 +78,68 @@ def new_run_id() -> str:
     return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
 
 
-def start_run(settings: Settings, run_id: str) -> None:
+def start_run(settings: Settings, run_id: str, *, force: bool = False) -> bool:
+    """Record the run and what it reads; False when nothing changed since the last finished run.
+
+    Runs left 'running' by a process that died are marked 'interrupted' here:
+    the caller holds the writer lock, so no other run can still be going.
+    """
+    inputs = input_fingerprints(settings.year_dir).with_columns(pl.lit(run_id).alias("run_id"))
+    parameters = parameters_json(settings)
+    now = datetime.now(timezone.utc)
     with connect(settings.warehouse) as con:
         ensure_tables(con, settings.sql_dir)
-        params = {"year": settings.year, "raw_dir": str(settings.raw_dir), "departments": list(settings.departments),
-                  "ruleset": settings.ruleset, "out_dir": str(settings.out_dir)}
+        con.execute("begin transaction")
+        con.execute("update audit.runs set status = 'interrupted' where status = 'running'")
         con.execute(
-            "insert into audit.runs (run_id, started_at, year, status, parameters, jixiao_version) values (?, ?, ?, 'running', ?, ?)",
-            [run_id, datetime.now(timezone.utc), settings.year, json.dumps(params, ensure_ascii=False), version("jixiao")],
+            "insert into audit.runs (run_id, started_at, year, status, parameters, jixiao_version, code_version, forced) "
+            "values (?, ?, ?, 'running', ?, ?, ?, ?)",
+            [run_id, now, settings.year, parameters, version("jixiao"), code_version(), force],
         )
+        append(con, "audit.run_inputs", inputs)
+        unchanged = not force and inputs_unchanged(con, run_id, settings.year, parameters)
+        if unchanged:
+            con.execute("update audit.runs set status = 'skipped', finished_at = ? where run_id = ?",
+                        [datetime.now(timezone.utc), run_id])
+        con.execute("commit")
+    return not unchanged
+
+
+@contextmanager
+def stage(settings: Settings, run_id: str, name: str) -> Iterator[dict]:
+    """Time one stage of a run into audit.run_stages; the body may set `rows`."""
+    entry = {"run_id": run_id, "stage": name, "started_at": datetime.now(timezone.utc), "rows": None}
+    clock = time.perf_counter()
+    yield entry
+    entry["seconds"] = round(time.perf_counter() - clock, 6)
+    with connect(settings.warehouse) as con:
+        append(con, "audit.run_stages", pl.DataFrame([entry], schema=_STAGE_SCHEMA))
+
+
+_STAGE_SCHEMA = {"run_id": pl.String, "stage": pl.String, "started_at": pl.Datetime("us", "UTC"),
+                 "rows": pl.Int64, "seconds": pl.Float64}
+
+
+@contextmanager
+def writer_lock(settings: Settings, wait_seconds: float = 600.0) -> Iterator[None]:
+    """One run per warehouse at a time: a second run waits (bounded) for the first."""
+    settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(settings.warehouse) + ".lock")
+    try:
+        lock.acquire(timeout=wait_seconds)
+    except Timeout:
+        raise WarehouseLocked(
+            f"另一个 jixiao 运行正在写入数据仓库 {settings.warehouse}，已等待 {wait_seconds:.0f} 秒仍未结束；"
+            f"请稍后再试 (lock file {lock.lock_file})"
+        ) from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def skipped_run(settings: Settings, run_id: str) -> RunSummary:
+    return RunSummary(run_id, settings.year, (), (), 0, 0, 0, (), str(settings.warehouse), skipped=True)
 
 
 def read_departments(settings: Settings) -> list[Department]:
@@ -237,6 +297,15 @@ def finish_run(settings: Settings, run_id: str, batch: Batch, mismatches: list[F
         sum(f.severity == "error" for f in findings), sum(f.severity == "warning" for f in findings),
         len(mismatches), tuple(str(p) for p in reports), str(settings.warehouse),
     )
+
+
+def export_marts(settings: Settings, batch: Batch) -> list[Path]:
+    """Parquet copies of the loaded department-years' marts."""
+    codes = [d.dept_code for d in batch.accepted]
+    if not codes:
+        return []
+    with connect(settings.warehouse, read_only=False) as con:
+        return export_partitions(con, settings.parquet_dir, batch.year, codes)
 
 
 def fail_run(settings: Settings, run_id: str) -> None:

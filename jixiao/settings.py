@@ -16,11 +16,17 @@ class Settings:
     out_dir: Path = Path("warehouse/reports")
     departments: tuple[str, ...] = ()  # empty: every department of the year
     ruleset: str | None = None  # None: the workbook's 评分规则, else the default rule set
+    force: bool = False  # run even when inputs and code are unchanged since the last finished run
+    export_dir: Path | None = None  # Parquet copies of the marts; None: <warehouse folder>/export
     sql_dir: Path = PROJECT_ROOT / "sql"
 
     @property
     def year_dir(self) -> Path:
         return self.raw_dir / str(self.year)
+
+    @property
+    def parquet_dir(self) -> Path:
+        return self.export_dir or self.warehouse.parent / "export"
 
     def report_dir(self, dept_code: str) -> Path:
         return self.out_dir / str(self.year) / dept_code

@@ -21,6 +21,8 @@ import polars as pl
 from jixiao.frames import TABLES
 
 LAYERS = (("staging", "staging"), ("intermediate", "intermediate"), ("marts", "build"), ("audit", "build"))
+# Views over the materialized marts (year-over-year): created after the marts exist.
+VIEW_LAYERS = (("views", "mart"),)
 MATERIALIZED = {"marts": "mart", "audit": "audit"}
 
 
@@ -63,20 +65,64 @@ def _column_type(dtype: pl.DataType) -> str:
 
 
 def ensure_tables(con: duckdb.DuckDBPyConnection, sql_dir: Path) -> None:
-    con.execute((sql_dir / "ddl.sql").read_text(encoding="utf-8"))
+    """Bring the file to the latest schema: numbered migrations, then additive raw columns."""
+    migrate(con, sql_dir)
     for name, schema in TABLES.items():
         columns = ", ".join(f"{quote(col)} {_column_type(t)}" for col, t in schema.items())
         con.execute(f"create table if not exists raw.{quote(name)} ({columns}, run_id VARCHAR)")
+        present = {r[0] for r in con.execute(
+            "select column_name from information_schema.columns where table_schema = 'raw' and table_name = ?",
+            [name]).fetchall()}
+        for col, dtype in schema.items():
+            if col not in present:  # a column added to a sheet: older rows simply lack it
+                con.execute(f"alter table raw.{quote(name)} add column {quote(col)} {_column_type(dtype)}")
+
+
+def migrations(sql_dir: Path) -> list[tuple[int, str, Path]]:
+    found = []
+    for path in sorted((sql_dir / "migrations").glob("*.sql")):
+        number, _, name = path.stem.partition("_")
+        found.append((int(number), name, path))
+    return found
+
+
+def schema_version(con: duckdb.DuckDBPyConnection) -> int:
+    """0 for a new file; 1 for a file written before versions were recorded."""
+    tables = {r[0] for r in con.execute(
+        "select table_schema || '.' || table_name from information_schema.tables").fetchall()}
+    if "audit.schema_migrations" in tables:
+        return con.execute("select coalesce(max(version), 1) from audit.schema_migrations").fetchone()[0]
+    return 1 if "audit.runs" in tables else 0
+
+
+def migrate(con: duckdb.DuckDBPyConnection, sql_dir: Path) -> int:
+    """Upgrade the file in place to the latest version and return it; a new file gets ddl.sql."""
+    current = schema_version(con)
+    steps = migrations(sql_dir)
+    latest = max((n for n, _, _ in steps), default=1)
+    con.execute("create schema if not exists audit")
+    con.execute("create table if not exists audit.schema_migrations "
+                "(version integer primary key, name varchar, applied_at timestamptz default now())")
+    if current == 0:
+        con.execute((sql_dir / "ddl.sql").read_text(encoding="utf-8"))
+        con.execute("insert into audit.schema_migrations (version, name) values (?, 'ddl')", [latest])
+        return latest
+    for number, name, path in steps:
+        if number > current:
+            con.execute(path.read_text(encoding="utf-8"))
+            con.execute("insert into audit.schema_migrations (version, name) values (?, ?)", [number, name])
+    con.execute((sql_dir / "ddl.sql").read_text(encoding="utf-8"))
+    return max(current, latest)
 
 
 def quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
 
-def sql_models(sql_dir: Path) -> list[tuple[str, str, str, str]]:
+def sql_models(sql_dir: Path, layers=LAYERS) -> list[tuple[str, str, str, str]]:
     """(layer, schema, name, sql) of every model, in dependency order, read from sql/."""
     models = {}
-    for layer, schema in LAYERS:
+    for layer, schema in layers:
         for path in sorted((sql_dir / layer).glob("*.sql")):
             models[f"{schema}.{path.stem}"] = (layer, schema, path.stem, path.read_text(encoding="utf-8"))
     graph = {
@@ -90,6 +136,14 @@ def create_views(con: duckdb.DuckDBPyConnection, sql_dir: Path) -> None:
     con.execute((sql_dir / "macros.sql").read_text(encoding="utf-8"))
     for _layer, schema, name, sql in sql_models(sql_dir):
         con.execute(f"create or replace view {schema}.{quote(name)} as\n{sql}")
+
+
+def _columns(con: duckdb.DuckDBPyConnection, relation: str) -> list[tuple[str, str]]:
+    schema, _, name = relation.partition(".")
+    return [tuple(r) for r in con.execute(
+        "select column_name, data_type from information_schema.columns "
+        "where table_schema = ? and table_name = ? order by ordinal_position",
+        [schema, name.strip('"')]).fetchall()]
 
 
 def replace_partitions(
@@ -119,10 +173,16 @@ def replace_partitions(
         for layer, schema, name, _sql in sql_models(sql_dir):
             if layer not in MATERIALIZED:
                 continue
-            target = f"{MATERIALIZED[layer]}.{quote(name)}"
-            con.execute(f"create table if not exists {target} as select * from {schema}.{quote(name)} limit 0")
+            target, source = f"{MATERIALIZED[layer]}.{quote(name)}", f"{schema}.{quote(name)}"
+            if _columns(con, source) != _columns(con, target):
+                # The model's columns changed (or the table is new): a mart is derived data, so it
+                # is rebuilt whole from raw, which holds every department-year's last good rows.
+                con.execute(f"create or replace table {target} as select * from {source}")
+                continue
             con.execute(f"delete from {target} where {in_run}")
-            con.execute(f"insert into {target} by name select * from {schema}.{quote(name)} where {in_run}")
+            con.execute(f"insert into {target} by name select * from {source} where {in_run}")
+        for _layer, schema, name, sql in sql_models(sql_dir, VIEW_LAYERS):
+            con.execute(f"create or replace view {schema}.{quote(name)} as\n{sql}")
         con.execute("commit")
     except BaseException:
         con.execute("rollback")

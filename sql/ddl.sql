@@ -1,4 +1,5 @@
--- Tables the pipeline appends to (the audit trail) and its configuration.
+-- The warehouse at the latest schema version, for a new file. An existing file is
+-- brought here by sql/migrations/ (see jixiao/warehouse.py::migrate); keep both in step.
 -- raw.* are created from jixiao/frames.py; mart.* from the views of sql/marts.
 create schema if not exists raw;
 create schema if not exists staging;
@@ -17,7 +18,25 @@ create table if not exists audit.runs (
     departments_loaded integer,
     departments_rejected integer,
     parameters varchar,                   -- JSON
-    jixiao_version varchar
+    jixiao_version varchar,
+    code_version varchar,                 -- hash of the package, schemas and SQL (jixiao/ledger.py)
+    forced boolean default false
+);
+
+create table if not exists audit.run_inputs (
+    run_id varchar not null,
+    path varchar not null,
+    size bigint,
+    sha256 varchar,
+    mtime timestamptz
+);
+
+create table if not exists audit.run_stages (
+    run_id varchar not null,
+    stage varchar not null,               -- read, validate, load, render, export
+    started_at timestamptz,
+    rows bigint,
+    seconds double
 );
 
 create table if not exists audit.validation_issues (

@@ -54,6 +54,14 @@ def settings_for(tmp_path: Path):
     return make
 
 
+@pytest.fixture(scope="session")
+def prefect_api_url(prefect_server) -> str:
+    """The test server's address, for `jixiao` run in a subprocess (≈2.5 s instead of ≈9 s)."""
+    from prefect.settings import PREFECT_API_URL
+
+    return PREFECT_API_URL.value()
+
+
 @pytest.fixture
 def run_flow(prefect_server):
     """Run the real flow for `settings`; returns its RunSummary."""
@@ -61,7 +69,7 @@ def run_flow(prefect_server):
 
     def run(settings: Settings):
         return run_year(settings.year, settings.raw_dir, settings.warehouse, settings.out_dir,
-                        list(settings.departments) or None, settings.ruleset)
+                        list(settings.departments) or None, settings.ruleset, settings.force)
     return run
 
 

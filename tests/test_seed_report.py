@@ -138,7 +138,8 @@ def test_a_rerun_gives_identical_marts(seed_run):
     settings, _ = seed_run
     before = _checksum(settings)
     counts = query(settings, "select count(*) as n from mart.project_spending")
-    run_year(2022, settings.raw_dir, settings.warehouse, settings.out_dir)
+    rerun = run_year(2022, settings.raw_dir, settings.warehouse, settings.out_dir, force=True)
+    assert not rerun.skipped and rerun.loaded == ("PY-DPF",)
     assert _checksum(settings) == before
     assert query(settings, "select count(*) as n from mart.project_spending") == counts
     assert len(query(settings, "select * from audit.runs")) == 2

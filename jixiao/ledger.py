@@ -1,0 +1,70 @@
+"""The run ledger: what a run read, which code ran, how long each stage took.
+
+A run is recorded before it does anything, with the fingerprint of every input
+file and of the code, so any mart row (which carries its run_id) can be traced
+to the exact bytes and code that produced it, and an unchanged nightly run can
+be recognised and skipped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime, timezone
+from functools import cache
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from jixiao.read import workbook_paths
+from jixiao.settings import PROJECT_ROOT
+
+
+def file_fingerprint(path: Path) -> dict:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    stat = path.stat()
+    return {"path": str(path), "size": stat.st_size, "sha256": digest.hexdigest(),
+            "mtime": datetime.fromtimestamp(stat.st_mtime, timezone.utc)}
+
+
+def input_fingerprints(year_dir: Path) -> pl.DataFrame:
+    rows = [file_fingerprint(p) for p in workbook_paths(year_dir)]
+    schema = {"path": pl.String, "size": pl.Int64, "sha256": pl.String, "mtime": pl.Datetime("us", "UTC")}
+    return pl.DataFrame(rows, schema=schema)
+
+
+@cache
+def code_version() -> str:
+    """A hash of everything that decides the marts: the package, the schemas and the SQL."""
+    digest = hashlib.sha256()
+    for folder, pattern in (("jixiao", "*.py"), ("jixiao", "*.toml"), ("schemas", "*.py"), ("sql", "**/*.sql")):
+        for path in sorted((PROJECT_ROOT / folder).glob(pattern)):
+            digest.update(str(path.relative_to(PROJECT_ROOT)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def inputs_unchanged(con: duckdb.DuckDBPyConnection, run_id: str, year: int, parameters: str) -> bool:
+    """True when the last finished run of the same year and parameters read the same bytes with the same code."""
+    previous = con.execute(
+        "select run_id from audit.runs where year = ? and parameters = ? and code_version = ? and run_id <> ? "
+        "and status in ('completed', 'partial') order by started_at desc limit 1",
+        [year, parameters, code_version(), run_id],
+    ).fetchall()
+    if not previous:
+        return False
+    same = con.execute(
+        "select (select list(path || ':' || sha256 order by path) from audit.run_inputs where run_id = ?) "
+        "= (select list(path || ':' || sha256 order by path) from audit.run_inputs where run_id = ?)",
+        [previous[0][0], run_id],
+    ).fetchall()
+    return bool(same[0][0])
+
+
+def parameters_json(settings) -> str:
+    return json.dumps({"year": settings.year, "raw_dir": str(settings.raw_dir), "departments": sorted(settings.departments),
+                       "ruleset": settings.ruleset, "out_dir": str(settings.out_dir)}, ensure_ascii=False, sort_keys=True)
