@@ -48,7 +48,7 @@ def test_ledger_records_inputs_stages_and_lineage(seed_raw, settings_for, run_fl
     assert [(Path(i["path"]).name, i["size"], i["sha256"]) for i in inputs] == [
         (workbook.name, workbook.stat().st_size, hashlib.sha256(workbook.read_bytes()).hexdigest())]
     stages = {s["stage"]: s for s in query(settings, "select * from audit.run_stages")}
-    assert set(stages) == {"read", "validate", "load", "render", "export"}
+    assert set(stages) >= {"read", "validate", "load", "render", "export"}
     assert stages["read"]["rows"] == 1 and all(s["seconds"] >= 0 for s in stages.values())
     # any figure traces to its cell: the project row's source row holds that project's name
     import python_calamine
