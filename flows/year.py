@@ -5,22 +5,46 @@ from __future__ import annotations
 from pathlib import Path
 
 from prefect import flow, task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NONE
 
+from flows import outcome
+from flows.policies import (
+    CACHE_EXPIRATION,
+    RETRY_TRANSIENT,
+    STEP_TIMEOUT_SECONDS,
+    is_transient,
+    warehouse_slot,
+    workbooks_key,
+)
 from jixiao import pipeline
+from jixiao.changes import settled_workbooks
+from jixiao.outputs import FORMATS
 from jixiao.rulesets import load_rulesets
 from jixiao.settings import Settings
 
-# Departments and frames are not hashable inputs; results are not reused across runs.
-step = task(cache_policy=NONE)
+# Departments and frames are not hashable inputs: steps are not cached by input (the read has its own key).
+step = task(cache_policy=NONE, timeout_seconds=STEP_TIMEOUT_SECONDS)
+# Steps that touch the workbooks' files or take the warehouse's lock retry what passes on its own.
+transient_step = task(cache_policy=NONE, timeout_seconds=STEP_TIMEOUT_SECONDS, retry_condition_fn=is_transient,
+                      **RETRY_TRANSIENT)
 
 
-@step
+@transient_step
+def wait_for_workbooks(settings: Settings) -> list[Path]:
+    return settled_workbooks(settings.year_dir)
+
+
+@transient_step
 def start_run(settings: Settings, run_id: str) -> bool:
     return pipeline.start_run(settings, run_id, force=settings.force)
 
 
-@step
+# Keyed by the flow run, the workbooks' bytes and the code, so a retried flow run
+# reuses the read; loaded from storage, not memory, on each hit, because
+# validation annotates the departments it is given.
+@task(cache_key_fn=workbooks_key, cache_expiration=CACHE_EXPIRATION, cache_result_in_memory=False,
+      timeout_seconds=STEP_TIMEOUT_SECONDS)
 def read_workbooks(settings: Settings, run_id: str) -> list[pipeline.Department]:
     with pipeline.stage(settings, run_id, "read") as timing:
         departments = pipeline.read_departments(settings)
@@ -36,6 +60,8 @@ def validate_sheets(departments, settings: Settings, rulesets, run_id: str) -> p
     return batch
 
 
+# No retry here: the warehouse's own connect already waits for its lock, and
+# a load is not one transaction with its audit rows, so a retry could repeat them.
 @step
 def load_warehouse(batch: pipeline.Batch, settings: Settings, run_id: str, rulesets):
     with pipeline.stage(settings, run_id, "load") as timing:
@@ -44,9 +70,9 @@ def load_warehouse(batch: pipeline.Batch, settings: Settings, run_id: str, rules
 
 
 @step
-def render_tables(settings: Settings, batch: pipeline.Batch, run_id: str) -> list[Path]:
+def render_tables(settings: Settings, batch: pipeline.Batch, run_id: str, formats: tuple[str, ...]) -> list[Path]:
     with pipeline.stage(settings, run_id, "render") as timing:
-        reports = pipeline.draw_reports(settings, batch, run_id)
+        reports = pipeline.draw_reports(settings, batch, run_id, formats)
         timing["rows"] = len(reports)
     return reports
 
@@ -60,8 +86,25 @@ def export_parquet(settings: Settings, batch: pipeline.Batch, run_id: str) -> li
 
 
 @step
+def write_validation_report(settings: Settings, batch: pipeline.Batch, run_id: str) -> list[Path]:
+    with pipeline.stage(settings, run_id, "validation_report") as timing:
+        files = pipeline.write_validation_report(settings, batch, run_id)
+        timing["rows"] = len(batch.findings)
+    return files
+
+
+@step
 def finish_run(settings: Settings, run_id: str, batch, mismatches, reports) -> pipeline.RunSummary:
     return pipeline.finish_run(settings, run_id, batch, mismatches, reports)
+
+
+@step
+def publish_artifacts(settings: Settings, summary: pipeline.RunSummary, validation: list[Path]) -> None:
+    create_table_artifact(outcome.department_rows(settings, summary.run_id), key=f"jixiao-{summary.year}-departments",
+                          description=f"{summary.year} 年度各部门：得分、等级、执行率与校验问题数")
+    findings = outcome.finding_rows(settings, summary.run_id)
+    create_markdown_artifact(outcome.run_markdown(summary, findings, validation),
+                             key=f"jixiao-{summary.year}-reports", description=f"{summary.year} 年度报告与校验问题")
 
 
 @flow(name="jixiao-year", flow_run_name="jixiao-{year}", log_prints=True)
@@ -73,20 +116,27 @@ def run_year(
     departments: list[str] | None = None,
     ruleset: str | None = None,
     force: bool = False,
+    formats: list[str] | None = None,  # html, png, xlsx, docx; None: all, []: draw nothing
 ) -> pipeline.RunSummary:
     settings = Settings(year, Path(raw_dir), Path(warehouse), Path(out_dir), tuple(departments or ()), ruleset, force)
     rulesets = load_rulesets()
     run_id = pipeline.new_run_id()
-    with pipeline.writer_lock(settings):
+    # One run per warehouse: the file lock queues runs, the Prefect slot shows the writer in the UI.
+    with pipeline.writer_lock(settings), warehouse_slot(settings.warehouse):
+        wait_for_workbooks(settings)
         if not start_run(settings, run_id):
-            return pipeline.skipped_run(settings, run_id)
+            return outcome.run_state(pipeline.skipped_run(settings, run_id))
         try:
             found = read_workbooks(settings, run_id)
             batch = validate_sheets(found, settings, rulesets, run_id)
             mismatches = load_warehouse(batch, settings, run_id, rulesets)
-            reports = render_tables(settings, batch, run_id)
+            validation = write_validation_report(settings, batch, run_id)
+            reports = render_tables(settings, batch, run_id, FORMATS if formats is None else tuple(formats))
             export_parquet(settings, batch, run_id)
-            return finish_run(settings, run_id, batch, mismatches, reports)
+            summary = finish_run(settings, run_id, batch, mismatches, reports)
         except BaseException:
             pipeline.fail_run(settings, run_id)
             raise
+    publish_artifacts(settings, summary, validation)
+    # Callers get the RunSummary; the flow run ends Completed, or Partial when workbooks were rejected.
+    return outcome.run_state(summary)

@@ -8,7 +8,6 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_show_locals=False, help="jixiao: 部门整体支出绩效自评 pipeline.")
 console = Console()
@@ -35,8 +34,16 @@ def run(
     out: Annotated[Path, typer.Option(help="Where reports are written: OUT/<year>/<部门编码>/.")] = Path("warehouse/reports"),
     rules: Annotated[str | None, typer.Option(help="Score rule set for every department (default: the workbook's 评分规则, else panyu_share).")] = None,
     force: Annotated[bool, typer.Option("--force", help="Run even when the workbooks and the code are unchanged since the last finished run.")] = False,
+    formats: Annotated[str, typer.Option("--formats", help="Outputs to draw, comma-separated: html,png,xlsx,docx; all; or none (the data path alone).")] = "all",
 ) -> None:
     """Run the Prefect flow for one year: ingest, validate, load, transform, emit."""
+    from jixiao.outputs import parse_formats, picture_warning
+
+    try:
+        chosen = parse_formats(formats)
+    except ValueError as exc:
+        console.print(f"[red]--formats 无效：{exc}[/red]")
+        raise typer.Exit(2) from None
     year_dir = raw / str(year)
     if not year_dir.is_dir():
         console.print(f"[red]没有找到 {year_dir}/：请把 {year} 年的工作簿放在该文件夹中（--raw 指定上级目录）[/red]")
@@ -52,7 +59,7 @@ def run(
 
     try:
         with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
-            summary = run_year(year, raw, warehouse, out, list(dept) or None, rules, force)
+            summary = run_year(year, raw, warehouse, out, list(dept) or None, rules, force, formats=list(chosen))
     except WarehouseLocked as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(3) from None
@@ -60,10 +67,78 @@ def run(
         console.print(f"{year} 年的工作簿和程序自上次运行以来均未变化，未重新处理（run {summary.run_id}；--force 可强制重跑）")
         raise typer.Exit(0)
     _print_summary(summary)
+    if warning := picture_warning(chosen, summary.loaded, summary.reports):
+        console.print(f"[yellow]警告：{warning}[/yellow]")
     raise typer.Exit(summary.exit_code)
 
 
+@app.command()
+def serve(
+    raw: Annotated[Path, typer.Option(help="Folder holding <year>/ workbooks.")] = Path("raw"),
+    warehouse: Annotated[Path, typer.Option(help="DuckDB warehouse file.")] = Path("warehouse/jixiao.duckdb"),
+    out: Annotated[Path, typer.Option(help="Where reports are written: OUT/<year>/<部门编码>/.")] = Path("warehouse/reports"),
+    cron: Annotated[str, typer.Option(help="When the nightly run starts: a cron expression in Asia/Shanghai time.")] = "0 2 * * *",
+) -> None:
+    """Serve the deployment jixiao-nightly/nightly on a Prefect server: each night the years whose workbooks changed, any year on demand."""
+    if not raw.is_dir():
+        console.print(f"[red]没有找到 {raw}/：请用 --raw 指定存放各年度工作簿的文件夹[/red]")
+        raise typer.Exit(2)
+    for key, value in PREFECT_DEFAULTS.items():
+        os.environ.setdefault(key, value)
+    from prefect.settings import get_current_settings
+
+    # The temporary server of `jixiao run` runs no scheduler and dies with the process.
+    if not get_current_settings().api.url:
+        console.print("[red]定时运行需要常驻的 Prefect 服务器：请先运行 `prefect server start`，再设置 "
+                      "PREFECT_API_URL=http://127.0.0.1:4200/api（或指向已有的服务器）后重试[/red]")
+        raise typer.Exit(2)
+    from prefect import serve as serve_deployments
+
+    from flows.nightly import nightly_deployment
+
+    try:
+        deployment = nightly_deployment(raw, warehouse, out, cron)
+    except ValueError as exc:
+        console.print(f"[red]--cron 无效：{exc}[/red]")
+        raise typer.Exit(2) from None
+    # One flow run at a time from this process; runs of other processes queue on the warehouse's limit.
+    serve_deployments(deployment, limit=1)
+
+
+@app.command()
+def synth(
+    departments: Annotated[int, typer.Option(help="How many departments (部门编码 D0001, D0002, …).", min=1, max=999900)],
+    years: Annotated[str, typer.Option(help="Year or years: 2022, 2021,2022 or 2020-2022.")],
+    out: Annotated[Path, typer.Option(help="Where to write OUT/<year>/<部门编码>.xlsx and OUT/manifest.json.")],
+    seed: Annotated[int, typer.Option(help="Same seed, same workbooks, byte for byte.")] = 0,
+    broken_share: Annotated[float, typer.Option(help="Share of workbooks broken on purpose (listed in manifest.json).", min=0.0, max=1.0)] = 0.02,
+) -> None:
+    """Write synthetic departments' workbooks in the contract's layouts, for benchmarks and scale tests."""
+    from jixiao.synth import synthesize
+
+    try:
+        chosen = _year_list(years)
+    except ValueError:
+        console.print(f"[red]--years 无效：{years}（示例：2022、2021,2022 或 2020-2022）[/red]")
+        raise typer.Exit(2) from None
+    manifest = synthesize(out, departments, chosen, seed=seed, broken_share=broken_share)
+    console.print(f"已生成 {len(manifest.files)} 个工作簿（其中故意出错 {len(manifest.broken)} 个），"
+                  f"用时 {manifest.seconds:.1f} 秒：{out}/<年度>/，清单 {out}/manifest.json")
+
+
+def _year_list(text: str) -> list[int]:
+    years: list[int] = []
+    for part in text.replace("，", ",").split(","):
+        first, _, last = part.strip().partition("-")
+        years.extend(range(int(first), int(last or first) + 1))
+    if not years or any(not 2000 <= y <= 2100 for y in years):
+        raise ValueError(text)
+    return sorted(set(years))
+
+
 def _print_summary(summary) -> None:
+    from rich.table import Table
+
     table = Table(title=f"jixiao {summary.year} · run {summary.run_id}", show_header=False)
     table.add_row("已载入部门", "、".join(summary.loaded) or "无")
     table.add_row("被拒收部门", "、".join(summary.rejected) or "无")

@@ -8,15 +8,31 @@ every problem as a Finding that names the cell.
 from __future__ import annotations
 
 import json
+import logging
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 
+from jixiao import limits
 from jixiao.findings import Finding, cell_ref
-from jixiao.numbers import WAN, CellValueError, decimals_of, is_blank, normalize_text, parse_amount, parse_decimal, parse_rate, unit_scale
-from jixiao.read import Table, Workbook
+from jixiao.numbers import (
+    WAN,
+    CellValueError,
+    decimals_of,
+    half_width_digits,
+    is_blank,
+    normalize_text,
+    parse_amount,
+    parse_decimal,
+    parse_rate,
+    unit_scale,
+)
+from jixiao.read import CellError, Table, Workbook, read_workbook
 from jixiao.sheets import BASIC_KEYS, REPORTED_KEYS, compact, strip_unit_suffix
 from jixiao.values import ValueParseError, parse_indicator_value, units_compatible
+
+log = logging.getLogger(__name__)
 
 DEPT_CODE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _LEADING_PUNCT = re.compile(r"^[\s:：,，.。;；、·\-—]+")
@@ -32,6 +48,9 @@ class Department:
     findings: list[Finding] = field(default_factory=list)
     quarantined: list[dict] = field(default_factory=list)
     columns: dict[str, dict[str, int]] = field(default_factory=dict)  # sheet -> column key -> index
+    ignored_sheets: list[str] = field(default_factory=list)  # sheets of no known name, listed in the run's report
+    basic_sheet: str | None = None  # the 基本情况 sheet as named in the workbook
+    basic_cells: dict[str, str] = field(default_factory=dict)  # 基本情况 key (BASIC_KEYS) -> A1 of its value
 
     @property
     def has_errors(self) -> bool:
@@ -45,6 +64,8 @@ class Department:
 
     def _add(self, severity, rule, message, sheet, cell, value) -> None:
         shown = None if value is None else normalize_text(value)
+        if shown is not None and len(shown) > limits.FINDING_VALUE_CHARS:
+            shown = shown[: limits.FINDING_VALUE_CHARS] + "…"
         self.findings.append(Finding(severity, rule, message, self.file, sheet, cell, shown, self.dept_code))
 
     def quarantine(self, sheet: str, row: int, cells: dict, reason: str, rule: str) -> None:
@@ -54,10 +75,26 @@ class Department:
         })
 
 
+def read_department(path: Path, folder_year: int) -> Department:
+    """One department's input, read and typed. Never raises: whatever goes wrong with one file is a
+    finding for that file, and the run goes on with the other departments."""
+    try:
+        return extract_department(read_workbook(path), folder_year)
+    except Exception as exc:  # the safety net under every rule above; a bug here must not cost the district its run
+        log.debug("reading %s failed", path, exc_info=True)
+        dept = Department(Path(path).name, year=folder_year)
+        dept.error("workbook.internal_error",
+                   f"读取该文件时程序出错（{type(exc).__name__}：{str(exc)[:200]}），请将文件转交数据管理员")
+        return dept
+
+
 def extract_department(book: Workbook, folder_year: int) -> Department:
     dept = Department(book.file)
     dept.findings.extend(book.findings)
     dept.columns = {t.sheet: t.columns for t in book.tables.values()}
+    dept.ignored_sheets = list(book.ignored_sheets)
+    for row in book.unread:
+        dept.quarantine(row["sheet"], row["row"], row["cells"], row["reason"], row["rule"])
     if "basic" in book.tables:
         _basic(dept, book.tables["basic"], folder_year)
     dept.findings[:] = [
@@ -80,23 +117,40 @@ class _RowError(Exception):
         self.rule, self.message, self.key, self.value = rule, message, key, value
 
 
+_LIMITS = {"amount": limits.MAX_AMOUNT_YUAN, "rate": limits.MAX_RATE, "number": limits.MAX_POINTS,
+           "count": Decimal(limits.MAX_COUNTER)}
+
+
 def _typed(table: Table, row: int, cells: dict, key: str, kind: str, what: str):
     value = cells.get(key, "")
     try:
         if kind == "amount":
             yuan, exact = parse_amount(value, table.scales[key], what=what)
+            _within(yuan, kind, what, key, value)
             return yuan, exact
-        if kind == "rate":
-            return parse_rate(value, what=what)
-        return parse_decimal(value, what=what)
+        number = parse_rate(value, what=what) if kind == "rate" else parse_decimal(value, what=what)
     except CellValueError as exc:
         raise _RowError(exc.rule, exc.message, key, value) from None
+    _within(number, kind, what, key, value)
+    if kind == "count" and number != number.to_integral_value():
+        raise _RowError("number.not_an_integer", f"{what}应为整数", key, value)
+    return number
+
+
+def _within(number: Decimal, kind: str, what: str, key: str, value: object) -> None:
+    if abs(number) >= _LIMITS[kind]:
+        raise _RowError("number.too_large", f"{what}数值过大，请检查是否多填了位数或单位", key, value)
 
 
 def _each_row(dept: Department, table: Table, build) -> None:
     """Run `build` per row; a row that fails is quarantined with its finding, never dropped."""
     for row, cells in table.rows:
         try:
+            # Any unusable cell fails its row, even in a column kept only for reconciliation:
+            # #DIV/0! in 完成率 means the department's own sheet is broken, and it should see that.
+            broken = next(((k, v) for k, v in cells.items() if isinstance(v, CellError)), None)
+            if broken is not None:
+                raise _RowError(broken[1].rule, broken[1].message, *broken)
             typed = build(row, cells)
         except _RowError as exc:
             dept.error(exc.rule, exc.message, table.sheet, table.cell(row, exc.key), exc.value)
@@ -116,60 +170,87 @@ def _text(table: Table, row: int, cells: dict, key: str, what: str, required: bo
     return text
 
 
+def _basic_label(label: object) -> str:
+    """全年预算数（元）, 部门名称： -> the key as BASIC_KEYS names it."""
+    return strip_unit_suffix(str(label)).rstrip(":")
+
+
 def _basic(dept: Department, table: Table, folder_year: int) -> None:
-    labels = {strip_unit_suffix(lbl): (key, required, kind) for key, lbl, required, kind in BASIC_KEYS}
+    labels = {_basic_label(lbl): (key, required, kind) for key, lbl, required, kind in BASIC_KEYS}
     found: dict[str, tuple[int, object, str]] = {}
     extra = {}
+    value_cell = lambda row: cell_ref(row, table.columns["value"])  # noqa: E731
+    dept.basic_sheet = table.sheet
     for row, cells in table.rows:
-        label = strip_unit_suffix(str(cells["label"]))
-        if label in labels and labels[label][0] not in found:
-            found[labels[label][0]] = (row, cells["value"], str(cells["label"]))
+        label = _basic_label(cells["label"])
+        key = labels.get(label, (None,))[0]
+        if key is not None and key not in found:
+            found[key] = (row, cells["value"], str(cells["label"]))
+        elif key is not None:
+            first_row, first_value, _ = found[key]
+            if normalize_text(first_value) != normalize_text(cells["value"]):
+                dept.error("basic.key_duplicate",
+                           f"“{normalize_text(cells['label'])}”填写了两次（第 {first_row} 行和第 {row} 行），且两处不一致",
+                           table.sheet, value_cell(row), cells["value"])
         elif label:
             extra[normalize_text(cells["label"])] = normalize_text(cells["value"])
     dept.info["extra"] = extra
-    value_cell = lambda row: cell_ref(row, table.columns["value"])  # noqa: E731
     for key, label, required, kind in BASIC_KEYS:
         if key not in found or is_blank(found[key][1]):
             if required:
-                dept.error("basic.key_missing", f"基本情况缺少“{label}”", table.sheet)
+                dept.error("basic.key_missing", f"基本情况缺少“{label}”", table.sheet,
+                           value_cell(found[key][0]) if key in found else None)
             dept.info[key] = None
             continue
         row, value, written = found[key]
+        dept.basic_cells[key] = value_cell(row)
+        dept.info[key] = None
+        if isinstance(value, CellError):
+            dept.error(value.rule, value.message, table.sheet, value_cell(row), value)
+            continue
         try:
             if kind == "amount":
-                dept.info[key] = parse_amount(value, unit_scale(written) or WAN, what=label)[0]
+                number = parse_amount(value, unit_scale(written) or WAN, what=label)[0]
+                _within(number, "amount", label, key, value)
             elif kind == "rate":
-                dept.info[key] = parse_rate(value, what=label)
+                number = parse_rate(value, what=label)
+                _within(number, "rate", label, key, value)
             elif kind == "number":
-                dept.info[key] = parse_decimal(value, what=label)
+                text = compact(value).removesuffix("年度").removesuffix("年") if key == "year" else value
+                number = parse_decimal(text, what=label)
+                _within(number, "count", label, key, value)
+                if number != number.to_integral_value():
+                    raise _RowError("number.not_an_integer", f"{label}应为整数", key, value)
             elif key == "dept_code":
-                dept.info[key] = compact(value)
+                number = compact(value)
             else:
-                dept.info[key] = normalize_text(value)
+                number = normalize_text(value)
         except CellValueError as exc:
             dept.error(exc.rule, exc.message, table.sheet, value_cell(row), value)
-            dept.info[key] = None
+            continue
+        except _RowError as exc:
+            dept.error(exc.rule, exc.message, table.sheet, value_cell(row), value)
+            continue
+        dept.info[key] = number
     code = dept.info.get("dept_code")
     if code is not None and not DEPT_CODE.match(code):
-        dept.error("basic.dept_code_invalid", "部门编码只能包含字母、数字、“-”和“_”", table.sheet,
+        dept.error("basic.dept_code_invalid", "部门编码只能包含字母、数字、“-”和“_”（最多 64 个字符）", table.sheet,
                    value_cell(found["dept_code"][0]), code)
     elif code:
         dept.dept_code = code
     year = dept.info.get("year")
     if year is not None:
-        if year != int(year) or int(year) != folder_year:
+        if int(year) != folder_year:
             dept.error("basic.year_mismatch", f"年度与所在文件夹的年度 {folder_year} 不一致", table.sheet,
                        value_cell(found["year"][0]), found["year"][1])
-        dept.year = int(year)
         dept.info["year"] = int(year)
-    if dept.year is None or dept.year != folder_year:
-        dept.year = folder_year
+    dept.year = folder_year
 
 
 def _tasks(dept: Department, table: Table) -> None:
     def build(row, cells):
         task = _text(table, row, cells, "task", "年度重点工作任务")
-        no = _typed(table, row, cells, "task_no", "number", "序号") if not is_blank(cells.get("task_no")) else None
+        no = _typed(table, row, cells, "task_no", "count", "序号") if not is_blank(cells.get("task_no")) else None
         return {"task_no": int(no) if no is not None else None, "task": task,
                 "outcome": _text(table, row, cells, "outcome", "完成情况", required=False)}
     _each_row(dept, table, build)
@@ -197,10 +278,13 @@ def _indicators(dept: Department, table: Table) -> None:
                             "actual", cells.get("actual"))
         if target.direction == "higher" and target.number == 0:
             raise _RowError("indicator.target_zero", "指标值为 0，无法计算完成率", "target", cells.get("target"))
+        for key, value in (("target", target), ("actual", actual)):
+            if value.number is not None and abs(value.number) >= limits.MAX_VALUE:
+                raise _RowError("indicator.value_too_large", "数值过大，请检查是否多填了位数", key, cells.get(key))
         typed.update(
-            target_text=normalize_text(cells.get("target")), target_value=target.number, target_unit=target.unit,
+            target_text=_shown_value(cells.get("target")), target_value=target.number, target_unit=target.unit,
             target_comparator=target.comparator, direction=target.direction,
-            actual_text=normalize_text(cells.get("actual")), actual_value=actual.number, actual_unit=actual.unit,
+            actual_text=_shown_value(cells.get("actual")), actual_value=actual.number, actual_unit=actual.unit,
             actual_direction=actual.direction, actual_met=actual.met,
         )
         for key, kind, what in (("reported_rate", "rate", "完成率"), ("weight", "number", "分值"),
@@ -211,6 +295,11 @@ def _indicators(dept: Department, table: Table) -> None:
     _each_row(dept, table, build)
     for i, t in enumerate(dept.rows["indicators"], start=1):
         t["indicator_no"] = i
+
+
+def _shown_value(value: object) -> str:
+    # ９５％ typed in full-width mode is 95%; the report shows the figure, not the keyboard mode.
+    return half_width_digits(normalize_text(value))
 
 
 _TASK_NO = re.compile(r"^任务\s*(\d+)")
@@ -290,6 +379,9 @@ def _scores(dept: Department, table: Table) -> None:
 def _stated(dept: Department, table: Table, row: int, cells: dict, key: str, figure: str, kind: str) -> None:
     """A figure the workbook states (a 合计 row) is kept for reconciliation, never loaded as data."""
     value = cells[key]
+    if isinstance(value, CellError):
+        dept.error(value.rule, f"合计行：{value.message}", table.sheet, table.cell(row, key), value)
+        return
     try:
         if kind == "amount":
             number = parse_amount(value, table.scales[key])[0]
@@ -302,6 +394,9 @@ def _stated(dept: Department, table: Table, row: int, cells: dict, key: str, fig
             tolerance = _half_unit(value)
     except CellValueError as exc:
         dept.warn(exc.rule, f"合计行无法识别：{exc.message}", table.sheet, table.cell(row, key), value)
+        return
+    if abs(number) >= limits.MAX_VALUE:
+        dept.warn("number.too_large", "合计行数值过大，未用于核对", table.sheet, table.cell(row, key), value)
         return
     dept.rows.setdefault("stated", []).append({
         "figure": figure, "reported_text": normalize_text(value), "reported_value": number, "tolerance": tolerance,
@@ -327,6 +422,10 @@ def _reported(dept: Department, table: Table) -> None:
         value = cells["value"]
         entry = {"figure": key, "label": written, "reported_text": normalize_text(value), "reported_value": None,
                  "tolerance": None, "src_sheet": table.sheet, "src_row": row, "src_cell": table.cell(row, "value")}
+        if isinstance(value, CellError):
+            dept.error(value.rule, f"报告数值“{written}”：{value.message}", table.sheet, entry["src_cell"], value)
+            dept.rows["reported"].append(entry)
+            continue
         try:
             if kind == "amount":
                 scale = unit_scale(written) or WAN
@@ -340,4 +439,7 @@ def _reported(dept: Department, table: Table) -> None:
                 entry["tolerance"] = _half_unit(value)
         except CellValueError as exc:
             dept.warn(exc.rule, f"报告数值“{written}”无法识别：{exc.message}", table.sheet, entry["src_cell"], value)
+        if entry["reported_value"] is not None and abs(entry["reported_value"]) >= limits.MAX_VALUE:
+            dept.warn("number.too_large", f"报告数值“{written}”数值过大，未用于核对", table.sheet, entry["src_cell"], value)
+            entry["reported_value"] = entry["tolerance"] = None
         dept.rows["reported"].append(entry)

@@ -12,11 +12,14 @@ import re
 import unicodedata
 from decimal import Decimal, InvalidOperation
 
+from jixiao.limits import MAX_AMOUNT_YUAN
+
 _SPACES = re.compile(r"\s+")
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
 _GROUPED = re.compile(r"(?<=\d),(?=\d{3}(\D|$))")
 _EMPTY_MARKS = {"", "-", "—", "——", "--", "/", "无", "不适用"}
-_EXCEL_ERRORS = {"#DIV/0!", "#REF!", "#VALUE!", "#N/A", "#NAME?", "#NUM!", "#NULL!", "#SPILL!", "#CALC!"}
+EXCEL_ERRORS = frozenset({"#DIV/0!", "#REF!", "#VALUE!", "#N/A", "#NAME?", "#NUM!", "#NULL!", "#SPILL!", "#CALC!",
+                          "#GETTING_DATA", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!"})
 
 # 元 per unit; longest names first so 万元 is not read as 元.
 _UNIT_SCALES = (("亿元", Decimal(100_000_000)), ("万元", Decimal(10_000)), ("千元", Decimal(1_000)), ("元", Decimal(1)))
@@ -42,8 +45,8 @@ def normalize_text(value: object) -> str:
     """
     if value is None:
         return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e16:
+        value = int(value)  # beyond 1e16 a float's integer digits are binary noise: repr says 1e+30
     return _SPACES.sub(" ", str(value)).strip()
 
 
@@ -51,6 +54,14 @@ def compact(value: object) -> str:
     """For comparing labels and reading numbers: NFKC (full-width digits and punctuation
     to ASCII) and no spaces at all."""
     return _SPACES.sub("", unicodedata.normalize("NFKC", normalize_text(value)))
+
+
+_FULL_WIDTH_NUMBER = str.maketrans("０１２３４５６７８９％．", "0123456789%.")
+
+
+def half_width_digits(text: str) -> str:
+    """１２３．５％ -> 123.5%: digits typed in full-width mode; other full-width punctuation (，：) is kept."""
+    return text.translate(_FULL_WIDTH_NUMBER)
 
 
 def is_blank(value: object) -> bool:
@@ -79,7 +90,7 @@ def parse_decimal(value: object, *, what: str = "数值") -> Decimal:
     text = compact(value)
     if text in _EMPTY_MARKS:
         raise CellValueError("number.missing", f"{what}为空", value)
-    if text.upper() in _EXCEL_ERRORS:
+    if text.upper() in EXCEL_ERRORS:
         raise CellValueError("number.excel_error", f"{what}是 Excel 错误值 {text}，请检查公式", value)
     text = _GROUPED.sub("", text)
     for name, _ in _UNIT_SCALES:
@@ -102,6 +113,8 @@ def parse_amount(value: object, scale: Decimal, *, what: str = "金额") -> tupl
     """
     text_scale = unit_scale(value) if isinstance(value, str) else None
     yuan = parse_decimal(value, what=what) * (text_scale or scale)
+    if abs(yuan) >= MAX_AMOUNT_YUAN:  # also keeps quantize() within Decimal's precision
+        raise CellValueError("number.too_large", f"{what}数值过大，请检查是否多填了位数或单位", value)
     cents = yuan.quantize(CENT)
     # A float cell can carry binary noise below a millionth of a yuan; that is not precision.
     return cents, abs(cents - yuan) < Decimal("0.000001")

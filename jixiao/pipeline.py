@@ -22,15 +22,19 @@ from filelock import FileLock, Timeout
 
 from jixiao.display import fmt_percent, fmt_score, fmt_wan
 from jixiao.export import export_partitions
-from jixiao.extract import Department, extract_department
+from jixiao.department_status import record_department_status
+from jixiao.extract import Department, read_department
 from jixiao.findings import Finding
 from jixiao.ledger import code_version, input_fingerprints, inputs_unchanged, parameters_json
 from jixiao.frames import build_frames
-from jixiao.read import read_workbook, workbook_paths
-from jixiao.report import write_department_report
+from jixiao.read import department_inputs
+from jixiao.bureau_index import read_year, write_year_index
+from jixiao.outputs import FORMATS, write_departments
+from jixiao.report import department_report
 from jixiao.rulesets import RuleSets, load_rulesets
 from jixiao.settings import Settings
 from jixiao.validate import schema_findings, score_weight_findings
+from jixiao.validation_report import write_validation_report as write_validation_pages
 from jixiao.warehouse import WarehouseLocked, append, connect, ensure_tables, replace_partitions
 
 REJECTED_REASON = "该部门工作簿存在错误，整体未载入，请先修正错误"
@@ -143,8 +147,9 @@ def skipped_run(settings: Settings, run_id: str) -> RunSummary:
 
 
 def read_departments(settings: Settings) -> list[Department]:
-    """Every workbook of the year, read and typed; the --dept filter applies to 部门编码."""
-    departments = [extract_department(read_workbook(p), settings.year) for p in workbook_paths(settings.year_dir)]
+    """Every workbook (or CSV folder) of the year, read and typed; the --dept filter applies to 部门编码.
+    A file that cannot be read at all is a department without a code, rejected with its finding."""
+    departments = [read_department(p, settings.year) for p in department_inputs(settings.year_dir)]
     if settings.departments:
         wanted = set(settings.departments)
         departments = [d for d in departments if d.dept_code in wanted]
@@ -157,12 +162,13 @@ def check_departments(departments: list[Department], year: int, rulesets: RuleSe
         dept.info["ruleset"] = ruleset or dept.info.get("ruleset") or rulesets.default
         if dept.info["ruleset"] not in rulesets:
             dept.error("basic.ruleset_unknown",
-                       f"评分规则“{dept.info['ruleset']}”不存在，可用：{'、'.join(rulesets.descriptions)}", "基本情况")
+                       f"评分规则“{dept.info['ruleset']}”不存在，可用：{'、'.join(rulesets.descriptions)}",
+                       dept.basic_sheet or "基本情况", dept.basic_cells.get("ruleset"))
     typed = [d for d in departments if d.dept_code is not None]
     frames = build_frames(typed)
     columns = {(d.file, sheet): cols for d in typed for sheet, cols in d.columns.items()}
     by_file = {d.file: d for d in departments}
-    for finding in schema_findings(frames, columns) + score_weight_findings(frames["scores"]):
+    for finding in schema_findings(frames, columns, typed) + score_weight_findings(frames["scores"], columns):
         by_file[finding.file].findings.append(finding)
     batch = Batch(year, departments, {}, [f for d in departments for f in d.findings])
     accepted_files = {d.file for d in batch.accepted}
@@ -180,7 +186,7 @@ def _flag_duplicate_codes(departments: list[Department]) -> None:
         if counts[dept.dept_code] > 1:
             others = "、".join(d.file for d in departments if d.dept_code == dept.dept_code and d is not dept)
             dept.error("basic.dept_code_duplicate", f"部门编码与其他工作簿重复（{others}），同一部门每年只能提交一个工作簿",
-                       "基本情况", value=dept.dept_code)
+                       dept.basic_sheet or "基本情况", dept.basic_cells.get("dept_code"), dept.dept_code)
 
 
 def _quarantine_all(dept: Department, year: int) -> list[dict]:
@@ -259,12 +265,16 @@ _REPORT_QUERIES = {
                       "order by status <> 'mismatch', file, sheet, figure",
     "findings": "select * from audit.validation_issues where run_id = $run and dept_code = $dept "
                 "order by severity, file, sheet, rule",
+    "task_outcomes": "select * from mart.task_outcomes where year = $year and dept_code = $dept order by task_no",
+    "profile": "select * from mart.department_profile where year = $year and dept_code = $dept",
 }
 
 
-def draw_reports(settings: Settings, batch: Batch, run_id: str) -> list[Path]:
-    """The report's tables as HTML, one folder per loaded department."""
-    written: list[Path] = []
+def draw_reports(settings: Settings, batch: Batch, run_id: str, formats: tuple[str, ...] = FORMATS) -> list[Path]:
+    """The report's tables and sentences in `formats`, one folder per loaded department, and the year's index."""
+    if not formats:
+        return []
+    reports = []
     with connect(settings.warehouse) as con:
         for dept in batch.accepted:
             params = {"year": batch.year, "dept": dept.dept_code, "run": run_id}
@@ -273,8 +283,27 @@ def draw_reports(settings: Settings, batch: Batch, run_id: str) -> list[Path]:
                 for name, q in _REPORT_QUERIES.items()
             }
             source = f"数据来源：{dept.file}；运行编号 {run_id}"
-            written.extend(write_department_report(settings.report_dir(dept.dept_code), source=source, **frames))
-    return written
+            reports.append((settings.report_dir(dept.dept_code), department_report(source=source, **frames)))
+        year_rows = read_year(con, batch.year)
+    # Drawing (pictures take seconds) happens with the warehouse closed.
+    written = write_departments(reports, formats)
+    if "html" in formats:
+        rejected = [{"dept_code": d.dept_code, "dept_name": d.info.get("dept_name"), "file": d.file,
+                     "errors": sum(f.severity == "error" for f in d.findings)} for d in batch.rejected]
+        written.paths.append(write_year_index(year_rows, settings.out_dir, batch.year, rejected, f"运行编号 {run_id}"))
+    for warning in written.warnings:
+        print(f"警告：{warning}")  # the flow logs prints; the CLI repeats it in its summary
+    return written.paths
+
+
+def write_validation_report(settings: Settings, batch: Batch, run_id: str) -> list[Path]:
+    """Mark rejected departments whose last good data stays in the marts as stale
+    (audit.department_status), then write the run's validation report: OUT/<year>/validation.html and .csv."""
+    with connect(settings.warehouse) as con:
+        record_department_status(con, batch.year, batch.departments, run_id, datetime.now(timezone.utc))
+        findings = con.sql("select * from audit.validation_issues where run_id = ?", params=[run_id]).pl()
+        statuses = con.sql("select * from audit.department_status where year = ?", params=[batch.year]).pl()
+    return write_validation_pages(settings.out_dir, batch.year, run_id, batch.departments, findings, statuses)
 
 
 def _quarantine_frame(rows: list[dict], run_id: str) -> pl.DataFrame:

@@ -1,9 +1,16 @@
 """Reading a department's workbook into located tables.
 
 A department's sheet is a grid a person laid out: a title above, a header
-somewhere, merged cells, a 合计 row, notes below. This module finds the table
-in that grid and keeps every cell's position, so any later finding can point
-at the cell a clerk has to fix. Values are not interpreted here.
+somewhere, merged cells, a 合计 row, notes below, a header repeated where the
+table breaks across pages. This module finds the table in that grid and keeps
+every cell's position, so any later finding can point at the cell a clerk has
+to fix. Values are not interpreted here, except that a cell which cannot hold
+a value at all (an Excel error, a formula never computed, a pasted document)
+becomes a CellError the extraction reports.
+
+Before calamine opens an .xlsx, jixiao.xlsx_package checks the file and scans
+the sheets it will read (see there for why); a file that fails becomes one
+finding for the whole file, and the run goes on with the other departments.
 """
 
 from __future__ import annotations
@@ -14,15 +21,50 @@ from pathlib import Path
 
 import python_calamine
 
+from jixiao import limits
 from jixiao.findings import Finding, cell_ref
-from jixiao.numbers import WAN, compact, is_blank, normalize_text, unit_scale
-from jixiao.sheets import NOTE_PREFIXES, SHEETS, TOTAL_LABELS, SheetSpec, spec_for_sheet, strip_unit_suffix
+from jixiao.numbers import EXCEL_ERRORS, WAN, compact, is_blank, normalize_text, unit_scale
+from jixiao.sheets import (
+    NOTE_LINE,
+    NOTE_PREFIXES,
+    SHEETS,
+    SUBTOTAL_LABELS,
+    TOTAL_LABELS,
+    Column,
+    SheetSpec,
+    spec_for_sheet,
+    strip_unit_suffix,
+)
+from jixiao.xlsx_package import PackageError, SheetScan, XlsxPackage, is_encrypted_ooxml, sniff
 
 HEADER_SEARCH_ROWS = 30
-MAX_SHEET_ROWS = 50_000
-MAX_SHEET_COLUMNS = 200
+# Kept importable under their old names; the bounds themselves live in jixiao.limits.
+MAX_SHEET_ROWS = limits.MAX_SHEET_ROWS
+MAX_SHEET_COLUMNS = limits.MAX_SHEET_COLUMNS
+
+WORKBOOK_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xls"})
+# Spreadsheets in formats the contract does not take: said as such, with what to do.
+_OTHER_SPREADSHEETS = {".ods": "OpenDocument 表格（.ods）", ".xlsb": "二进制格式的工作簿（.xlsb）",
+                       ".et": "WPS 表格格式（.et）", ".numbers": "Numbers 表格（.numbers）"}
+# Files an operating system or an editor leaves in any folder; never a department's input.
+_SYSTEM_FILES = frozenset({"thumbs.db", "desktop.ini"})
+_CONTINUED = ("续表", "(续", "续:", "续)")
+# A label merged across at least this many columns, alone on its row, is a note, not data.
+_NOTE_MERGE_WIDTH = 3
 
 Cells = dict[str, object]
+
+
+@dataclass(frozen=True)
+class CellError:
+    """A cell that holds no usable value; str() is what a finding quotes as found."""
+
+    rule: str
+    message: str
+    shown: str
+
+    def __str__(self) -> str:
+        return self.shown
 
 
 @dataclass
@@ -46,63 +88,300 @@ class Workbook:
     tables: dict[str, Table] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
     ignored_sheets: list[str] = field(default_factory=list)
+    # Rows of a recognised sheet whose table could not be found: quarantined as written.
+    unread: list[dict] = field(default_factory=list)
 
     @property
     def file(self) -> str:
         return self.path.name
 
+    def error(self, rule: str, message: str, sheet: str | None = None, cell: str | None = None, value=None) -> None:
+        self.findings.append(Finding("error", rule, message, self.file, sheet, cell, _shown(value)))
+
+    def warn(self, rule: str, message: str, sheet: str | None = None, cell: str | None = None, value=None) -> None:
+        self.findings.append(Finding("warning", rule, message, self.file, sheet, cell, _shown(value)))
+
 
 def read_workbook(path: Path) -> Workbook:
+    """A department's input: an .xlsx (or .xls) workbook, or a folder of CSV files named after the sheets."""
+    path = Path(path)
+    if path.is_dir():
+        from jixiao.csv_input import read_csv_folder  # csv_input builds on this module
+
+        return read_csv_folder(path)
     book = Workbook(path)
-    try:
-        source = python_calamine.CalamineWorkbook.from_path(str(path))
-    except Exception as exc:  # calamine raises several types for broken files; all mean the same to a clerk
-        book.findings.append(Finding("error", "workbook.unreadable", f"文件无法作为 Excel 工作簿打开：{exc}", book.file))
+    if path.suffix.lower() in _OTHER_SPREADSHEETS:
+        book.error("workbook.format_unsupported",
+                   f"这是{_OTHER_SPREADSHEETS[path.suffix.lower()]}，请在 Excel 或 WPS 中另存为 .xlsx 后提交")
         return book
-    with source:
-        for name in source.sheet_names:
-            spec = spec_for_sheet(name)
-            if spec is None or spec.key in book.tables:
-                book.ignored_sheets.append(name)
-                continue
-            sheet = source.get_sheet_by_name(name)
-            if sheet.total_height > MAX_SHEET_ROWS or sheet.total_width > MAX_SHEET_COLUMNS:
-                book.findings.append(Finding(
-                    "error", "sheet.too_large",
-                    f"工作表过大（{sheet.total_height} 行 × {sheet.total_width} 列），上限为 {MAX_SHEET_ROWS} 行 × {MAX_SHEET_COLUMNS} 列",
-                    book.file, name))
-                continue
-            grid = sheet.to_python(skip_empty_area=False)
-            _fill_merged(grid, sheet.merged_cell_ranges or [])
-            table = _find_table(grid, spec, name, book)
-            if table is not None:
-                book.tables[spec.key] = table
-    for spec in SHEETS:
-        if spec.required and spec.key not in book.tables and not any(
-            f.sheet and spec_for_sheet(f.sheet) is spec for f in book.findings
-        ):
-            book.findings.append(Finding(
-                "error", "sheet.missing", f"缺少必需的工作表“{spec.name}”（也可命名为：{'、'.join(spec.aliases)}）", book.file))
+    if path.suffix.lower() not in WORKBOOK_SUFFIXES:
+        kind = "CSV 文件（CSV 需放在以部门命名的文件夹中，每个工作表一个文件）" if path.suffix.lower() == ".csv" else (
+            f"“{path.suffix or '无扩展名'}”文件")
+        book.error("workbook.not_a_workbook", f"不是 Excel 工作簿，而是{kind}；请提交 .xlsx 工作簿")
+        return book
+    size = path.stat().st_size
+    if size > limits.MAX_FILE_BYTES:
+        book.error("workbook.too_large", f"文件过大（{size / 2**20:.0f} MB，上限 {limits.MAX_FILE_BYTES // 2**20} MB），未读取")
+        return book
+    kind = sniff(path)
+    if kind == "empty":
+        book.error("workbook.empty_file", "文件是空的（0 字节），可能保存或复制时出错，请重新提交")
+        return book
+    if kind not in ("zip", "ole"):
+        book.error("workbook.not_a_workbook", f"文件不是 Excel 工作簿（看起来是{kind}），请提交 .xlsx 工作簿")
+        return book
+    package = None
+    try:
+        if kind == "zip":
+            package = XlsxPackage(path)
+        _read_book(book, package)
+    except PackageError as exc:
+        book.error(exc.rule, exc.message)
+    finally:
+        if package is not None:
+            package.close()
     return book
 
 
-def _fill_merged(grid: list[list[object]], ranges) -> None:
+def _read_book(book: Workbook, package: XlsxPackage | None) -> None:
+    if package is None and is_encrypted_ooxml(book.path):
+        book.error("workbook.encrypted", "工作簿设置了打开密码（已加密），无法读取；请取消密码后重新提交")
+        return
+    try:
+        with book.path.open("rb") as f:
+            # from_filelike decides the format by content, not by the file's extension.
+            source = python_calamine.CalamineWorkbook.from_filelike(f)
+    except python_calamine.PasswordError:
+        book.error("workbook.encrypted", "工作簿设置了打开密码（已加密），无法读取；请取消密码后重新提交")
+        return
+    except Exception as exc:  # calamine raises several types for broken files; all mean the same to a clerk
+        book.error("workbook.unreadable", f"文件无法作为 Excel 工作簿打开（{_reason(exc)}），请用 Excel 或 WPS 另存为 .xlsx 后重新提交")
+        return
+    with source:
+        hidden = {m.name for m in source.sheets_metadata if m.visible != python_calamine.SheetVisibleEnum.Visible}
+        seen: dict[str, str] = {}
+        for name in source.sheet_names:
+            spec = spec_for_sheet(name)
+            if spec is None:
+                book.ignored_sheets.append(name)
+                continue
+            if spec.key in seen:
+                book.error("sheet.duplicate",
+                           f"工作簿中有两个“{spec.name}”工作表（“{seen[spec.key]}”和“{name}”），无法确定以哪个为准，请删除多余的一个",
+                           name)
+                continue
+            seen[spec.key] = name
+            if name in hidden:
+                book.warn("sheet.hidden", "该工作表是隐藏的，已照常读取；如不应提交，请删除该工作表", name)
+            _read_sheet(book, source, package, spec, name)
+        _check_required(book, source, package, seen)
+
+
+def _read_sheet(book: Workbook, source, package: XlsxPackage | None, spec: SheetSpec, name: str) -> None:
+    scan = package.scan(name) if package is not None else None
+    if scan is not None and scan.too_large:
+        book.error("sheet.too_large", _too_large(scan.rows, scan.columns), name)
+        return
+    try:
+        sheet = source.get_sheet_by_name(name)
+        rows, columns = sheet.total_height + 1, sheet.total_width + 1
+        if rows > limits.MAX_SHEET_ROWS or columns > limits.MAX_SHEET_COLUMNS:
+            book.error("sheet.too_large", _too_large(rows, columns), name)
+            return
+        grid = sheet.to_python(skip_empty_area=False)
+        merged = sheet.merged_cell_ranges or []
+    except Exception as exc:  # a damaged sheet part: the clerk can only re-save the file
+        book.error("sheet.unreadable", f"工作表无法读取（{_reason(exc)}），请用 Excel 或 WPS 重新保存后提交", name)
+        return
+    _apply_scan(grid, scan)
+    table = read_grid(book, spec, name, grid, merged, scan.hidden_rows if scan else ())
+    if table is not None:
+        book.tables[spec.key] = table
+
+
+def _check_required(book: Workbook, source, package: XlsxPackage | None, seen: dict[str, str]) -> None:
+    missing = [s for s in SHEETS if s.required and s.key not in seen]
+    if not missing:
+        return
+    if not seen and _all_empty(source, package):
+        book.error("workbook.empty", "工作簿是空的：没有任何填写内容，请填写后重新提交")
+        return
+    present = "、".join(source.sheet_names) or "无"
+    for spec in missing:
+        book.error("sheet.missing",
+                   f"缺少必需的工作表“{spec.name}”（也可命名为：{'、'.join(spec.aliases)}）；工作簿中的工作表为：{present}")
+
+
+def _all_empty(source, package: XlsxPackage | None) -> bool:
+    for name in source.sheet_names:
+        scan = package.scan(name) if package is not None else None
+        if scan is not None:
+            if scan.rows:
+                return False
+            continue
+        try:
+            grid = source.get_sheet_by_name(name).to_python(skip_empty_area=True)
+        except Exception:
+            return False
+        if any(not is_blank(c) for row in grid for c in row):
+            return False
+    return True
+
+
+def _apply_scan(grid: list[list[object]], scan: SheetScan | None) -> None:
+    """calamine reads an error cell and a formula without a cached value as ''; put back what they are."""
+    if scan is None:
+        return
+    for r, c in [*scan.errors, *scan.uncomputed]:  # calamine's grid ends at its last cell with a value
+        while len(grid) <= r:
+            grid.append([])
+        if len(grid[r]) <= c:
+            grid[r].extend([""] * (c + 1 - len(grid[r])))
+    for (r, c), code in scan.errors.items():
+        grid[r][c] = CellError("cell.excel_error", f"单元格是 Excel 错误值 {code}，请检查公式或改为填写数值", code)
+    for (r, c), formula in scan.uncomputed.items():
+        if is_blank(grid[r][c]):
+            grid[r][c] = CellError(
+                "cell.formula_no_value",
+                "单元格是公式，但文件中没有计算结果（可能由不计算公式的软件生成）；请在 Excel 或 WPS 中打开、重新计算并保存",
+                formula)
+
+
+def read_grid(book: Workbook, spec: SheetSpec, sheet: str, grid: list[list[object]],
+              merged=(), hidden_rows=()) -> Table | None:
+    """Find `spec`'s table in a sheet's cells (rows of values, as calamine or the CSV reader give them)."""
+    if len(grid) > limits.MAX_SHEET_ROWS or any(len(row) > limits.MAX_SHEET_COLUMNS for row in grid):
+        book.error("sheet.too_large", _too_large(len(grid), max(map(len, grid), default=0)), sheet)
+        return None
+    width = max(map(len, grid), default=0)
+    original = [[_checked(c) for c in row] + [""] * (width - len(row)) for row in grid]
+    filled_grid = [row[:] for row in original]
+    wide_notes = _fill_merged(filled_grid, merged)
+
+    found = _find_header(filled_grid, spec)
+    if isinstance(found, _NoHeader):
+        rule, message = found.finding(spec)
+        book.error(rule, message, sheet, cell_ref(found.row + 1, 0) if found.row is not None else None)
+        _quarantine_sheet(book, sheet, original, rule)
+        return None
+    r, columns = found
+    titles = {compact(c) for row_ in original[:r] for c in row_ if not is_blank(c)}
+    title_scale = next((s for s in (unit_scale(t) for t in titles) if s), None)
+    header = filled_grid[r]
+    scales = {
+        c.key: unit_scale(str(header[columns[c.key]])) or title_scale or WAN
+        for c in spec.columns if c.kind == "amount" and c.key in columns
+    }
+    table = Table(spec, sheet, r + 1, columns, scales)
+    hierarchy = [c.key for c in spec.columns if c.hierarchical and c.key in columns]
+    text_keys = [c.key for c in spec.columns if c.kind == "text" and c.key in columns]
+    extra = {i: (strip_unit_suffix(str(h)) if not is_blank(h) else "") for i, h in enumerate(header)
+             if i not in columns.values()}
+    last: Cells = {}
+    seen_total = False
+    hidden_data: list[int] = []
+
+    def page_break(i: int) -> bool:
+        if match_header(filled_grid[i], spec) is not None:
+            return True
+        filled = [c for c in original[i] if not is_blank(c)]
+        text = compact(filled[0]) if len(filled) == 1 else ""
+        return bool(text) and (text in titles or text.startswith(_CONTINUED) or "(续" in text)
+
+    for r in range(table.header_row, len(filled_grid)):
+        row, written = filled_grid[r], original[r]
+        filled = [c for c in written if not is_blank(c)]
+        if not filled:
+            continue  # blank, or only the continuation of a merge from above
+        if page_break(r):
+            continue  # a header, or a title, repeated where the table breaks across pages
+        first = compact(filled[0])
+        labels = {first} | {compact(written[columns[k]]) for k in text_keys}
+        if labels & TOTAL_LABELS:
+            seen_total = True
+            table.totals.append((r + 1, _pick(row, columns)))
+            continue
+        if labels & SUBTOTAL_LABELS:
+            table.notes.append((r + 1, _joined(written)))  # a task's 小计 restates its projects
+            continue
+        if NOTE_LINE.match(first) or (len(filled) == 1 and (
+                first.startswith(NOTE_PREFIXES) or seen_total or (r, _first_col(written)) in wide_notes)):
+            table.notes.append((r + 1, _joined(written)))
+            continue
+        cells = _pick(row, columns)
+        if _is_heading(original, r, columns, hierarchy, page_break):
+            last = {**last, **{k: cells[k] for k in hierarchy if not is_blank(cells[k])}}
+            continue  # its labels apply to the rows below it, which leave them blank
+        for key in hierarchy:
+            if is_blank(cells[key]) and key in last:
+                cells[key] = last[key]
+        last = cells
+        table.rows.append((r + 1, cells))
+        if r in hidden_rows:
+            hidden_data.append(r + 1)
+        for i, label in extra.items():
+            if i < len(written) and not is_blank(written[i]):
+                table.notes.append((r + 1, f"{label or column_letters(i)}：{normalize_text(written[i])}"))
+    if hidden_data:
+        shown = "、".join(map(str, hidden_data[:10])) + ("等" if len(hidden_data) > 10 else "")
+        book.warn("sheet.hidden_rows", f"第 {shown} 行是隐藏行，已照常读取；不需要的行请删除而不是隐藏", sheet)
+    return table
+
+
+def _is_heading(grid: list[list[object]], r: int, columns: dict[str, int], hierarchy: list[str], skip) -> bool:
+    """A row naming only a group (任务1：…, or 履职效能 and its 分值) above rows that leave it blank.
+
+    `skip(i)` says row i is not data (a repeated header, a 续表 line): a page may break
+    between a heading and its rows."""
+    if not hierarchy or any(not is_blank(grid[r][i]) for k, i in columns.items() if k not in hierarchy):
+        return False
+    named = next((columns[k] for k in hierarchy if not is_blank(grid[r][columns[k]])), None)
+    below = next((grid[i] for i in range(r + 1, len(grid))
+                  if any(not is_blank(c) for c in grid[i]) and not skip(i)), None)
+    return named is not None and below is not None and is_blank(below[named])
+
+
+def _checked(value: object) -> object:
+    """A cell as the table reader sees it: text that cannot be a value becomes a CellError."""
+    if isinstance(value, str):
+        if len(value) > limits.MAX_CELL_CHARS:
+            return CellError("cell.too_long",
+                             f"单元格内容过长（{len(value)} 字，上限 {limits.MAX_CELL_CHARS} 字），请只填写数值或简短说明",
+                             value[: limits.FINDING_VALUE_CHARS] + "…")
+        if value.strip().upper() in EXCEL_ERRORS:
+            return CellError("cell.excel_error", f"单元格是 Excel 错误值 {value.strip()}，请检查公式或改为填写数值", value.strip())
+    return value
+
+
+def _fill_merged(grid: list[list[object]], ranges) -> set[tuple[int, int]]:
+    """Fill merges down their first column; returns the anchors of wide single-row merges (notes)."""
     # Only down the first column of a merge: a title or note merged across the
     # table must stay one cell, but a label merged over rows means "same as above".
-    for (r0, c0), (r1, _c1) in ranges:
+    wide = set()
+    for (r0, c0), (r1, c1) in ranges:
         if r0 >= len(grid) or c0 >= len(grid[r0]):
             continue
+        if r1 == r0 and c1 - c0 + 1 >= _NOTE_MERGE_WIDTH:
+            wide.add((r0, c0))
         for r in range(r0 + 1, min(r1, len(grid) - 1) + 1):
             if c0 < len(grid[r]) and is_blank(grid[r][c0]):
                 grid[r][c0] = grid[r0][c0]
+    return wide
 
 
 def match_header(row: list[object], spec: SheetSpec) -> dict[str, int] | None:
     """Column positions if this row is the sheet's header (all required columns present)."""
+    mapping = _header_columns(row, spec)
+    if all(c.key in mapping for c in spec.columns if c.required):
+        return mapping
+    return None
+
+
+def _header_columns(row: list[object], spec: SheetSpec) -> dict[str, int]:
     mapping: dict[str, int] = {}
     previous: str | None = None
     for idx, cell in enumerate(row):
-        label = strip_unit_suffix(str(cell)) if not is_blank(cell) else ""
+        label = strip_unit_suffix(str(cell)) if not is_blank(cell) and not isinstance(cell, CellError) else ""
         if not label:
             continue
         hit = next(
@@ -113,63 +392,105 @@ def match_header(row: list[object], spec: SheetSpec) -> dict[str, int] | None:
         if hit is not None:
             mapping[hit.key] = idx
         previous = hit.key if hit else None
-    if all(c.key in mapping for c in spec.columns if c.required):
-        return mapping
-    return None
+    return mapping
 
 
-def _find_table(grid: list[list[object]], spec: SheetSpec, sheet: str, book: Workbook) -> Table | None:
+@dataclass(frozen=True)
+class _NoHeader:
+    """The row that came closest to being the header (None: no row came close) and what it lacks."""
+
+    row: int | None
+    missing: tuple[Column, ...]
+
+    def finding(self, spec: SheetSpec) -> tuple[str, str]:
+        if self.row is None:
+            names = "、".join(c.header for c in spec.columns if c.required)
+            return "sheet.header_missing", f"在前 {HEADER_SEARCH_ROWS} 行中找不到表头，表头应包含：{names}"
+        described = "；".join(
+            f"“{c.header}”" + (f"（也可写作：{'、'.join(c.synonyms)}）" if c.synonyms else "") for c in self.missing)
+        return "sheet.column_missing", f"表头（第 {self.row + 1} 行）缺少必需的列：{described}"
+
+
+def _find_header(grid: list[list[object]], spec: SheetSpec) -> tuple[int, dict[str, int]] | _NoHeader:
+    required = [c for c in spec.columns if c.required]
+    best: tuple[int, int, dict[str, int]] | None = None
     for r, row in enumerate(grid[:HEADER_SEARCH_ROWS]):
-        columns = match_header(row, spec)
-        if columns is not None:
-            break
-    else:
-        names = "、".join(c.header for c in spec.columns if c.required)
-        book.findings.append(Finding(
-            "error", "sheet.header_missing",
-            f"在前 {HEADER_SEARCH_ROWS} 行中找不到表头，表头应包含：{names}", book.file, sheet))
-        return None
+        mapping = _header_columns(row, spec)
+        hits = sum(c.key in mapping for c in required)
+        if hits == len(required):
+            return r, mapping
+        # Two required headers on one row is a header with columns missing, not a title.
+        if hits >= 2 and (best is None or hits > best[1]):
+            best = (r, hits, mapping)
+    if best is None:
+        return _NoHeader(None, ())
+    r, _, mapping = best
+    return _NoHeader(r, tuple(c for c in required if c.key not in mapping))
 
-    title_scale = next((s for s in (unit_scale(str(c)) for row_ in grid[:r] for c in row_ if not is_blank(c)) if s), None)
-    scales = {
-        c.key: unit_scale(str(row[columns[c.key]])) or title_scale or WAN
-        for c in spec.columns if c.kind == "amount" and c.key in columns
-    }
-    table = Table(spec, sheet, r + 1, columns, scales)
-    hierarchy = [c.key for c in spec.columns if c.hierarchical and c.key in columns]
-    last: Cells = {}
-    seen_total = False
-    for r in range(table.header_row, len(grid)):
-        row = grid[r]
-        filled = [c for c in row if not is_blank(c)]
-        if not filled:
-            continue
-        if match_header(row, spec) is not None:
-            continue  # a header repeated where the table breaks across pages
-        first = compact(filled[0])
-        if first in TOTAL_LABELS:
-            seen_total = True
-            table.totals.append((r + 1, _pick(row, columns)))
-            continue
-        if len(filled) == 1 and (seen_total or first.startswith(NOTE_PREFIXES)):
-            table.notes.append((r + 1, normalize_text(filled[0])))
-            continue
-        cells = _pick(row, columns)
-        for key in hierarchy:
-            if is_blank(cells[key]) and key in last:
-                cells[key] = last[key]
-        last = cells
-        table.rows.append((r + 1, cells))
-    return table
+
+def _quarantine_sheet(book: Workbook, sheet: str, grid: list[list[object]], rule: str) -> None:
+    """A recognised sheet without a usable header: its rows are kept as written, not dropped."""
+    message = "找不到表头，整张工作表未读取" if rule == "sheet.header_missing" else "表头缺少必需的列，整张工作表未读取"
+    for r, row in enumerate(grid):
+        cells = {column_letters(c): normalize_text(v) for c, v in enumerate(row) if not is_blank(v)}
+        if cells:
+            book.unread.append({"sheet": sheet, "row": r + 1, "cells": cells, "rule": rule, "reason": message})
+
+
+def column_letters(col: int) -> str:
+    """0-based column index -> "A", "AB"."""
+    return cell_ref(1, col)[:-1]
 
 
 def _pick(row: list[object], columns: dict[str, int]) -> Cells:
     return {key: (row[idx] if idx < len(row) else "") for key, idx in columns.items()}
 
 
-def workbook_paths(year_dir: Path) -> list[Path]:
-    """The year's workbooks, in a stable order; Excel's ~$ lock files are not workbooks."""
+def _first_col(row: list[object]) -> int:
+    return next(i for i, c in enumerate(row) if not is_blank(c))
+
+
+def _joined(row: list[object]) -> str:
+    return " ".join(normalize_text(c) for c in row if not is_blank(c))
+
+
+def _too_large(rows: int, columns: int) -> str:
+    return (f"工作表过大（至少 {rows} 行 × {columns} 列有内容），上限为 {limits.MAX_SHEET_ROWS} 行 × "
+            f"{limits.MAX_SHEET_COLUMNS} 列；请删除表格以外的内容（包括远处单元格中的空格或公式）")
+
+
+def _shown(value: object) -> str | None:
+    if value is None:
+        return None
+    text = normalize_text(value)
+    return text if len(text) <= limits.FINDING_VALUE_CHARS else text[: limits.FINDING_VALUE_CHARS] + "…"
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return text if len(text) <= 200 else text[:200] + "…"
+
+
+def department_inputs(year_dir: Path) -> list[Path]:
+    """Every department input of the year, in a stable order: workbooks, CSV folders, and any
+    other file (reported as not a workbook rather than skipped: a department may have sent the
+    wrong file). Excel's ~$ lock files, hidden files and system files are not inputs."""
     if not year_dir.is_dir():
         return []
-    return sorted(p for p in year_dir.iterdir() if p.suffix.lower() in {".xlsx", ".xlsm", ".xls", ".ods"}
-                  and not p.name.startswith(("~$", ".")))
+    return sorted(p for p in year_dir.iterdir() if is_input(p) and (p.is_file() or p.is_dir()))
+
+
+def workbook_paths(year_dir: Path) -> list[Path]:
+    """Every file the year's inputs consist of, for fingerprints: the files of
+    department_inputs, and the files inside its CSV folders (never a folder itself)."""
+    files = []
+    for path in department_inputs(year_dir):
+        if path.is_dir():
+            files.extend(sorted(p for p in path.iterdir() if is_input(p) and p.is_file()))
+        else:
+            files.append(path)
+    return files
+
+
+def is_input(path: Path) -> bool:
+    return not path.name.startswith(("~$", ".")) and path.name.lower() not in _SYSTEM_FILES

@@ -1,4 +1,4 @@
-"""The report's tables (表2-1, 表2-2, 表2-3), the department overview and its findings.
+"""The report's tables (表1-1 to 表2-3) drawn with great-tables, the department overview and its findings.
 
 Every value is turned into text by jixiao.display before it reaches great-tables,
 so the tables show exactly the half-up figures the counts and scores were built on.
@@ -7,17 +7,28 @@ so the tables show exactly the half-up figures the counts and scores were built 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from decimal import Decimal
+from dataclasses import dataclass, field
+from html import escape
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 from great_tables import GT, loc, style
 
-from jixiao.display import MISSING, fmt_number, fmt_percent, fmt_score, fmt_wan, round_half_up
-
-UNNAMED = "（未命名）"
-LOW_RATE = Decimal("0.9")
+from jixiao.display import MISSING, fmt_number, fmt_percent, fmt_score, fmt_wan
+from jixiao.sentences import OUTLINE, report_sentences
+from jixiao.tables import (
+    ReportTable,
+    cell_text,
+    is_low,
+    only_row,
+    shape_table_1_1,
+    shape_table_1_2,
+    shape_table_2_1,
+    shape_table_2_2,
+    shape_table_2_3,
+    table_id,
+)
 
 # Prepended to great-tables' own stack so CJK glyphs come from one font on every platform.
 _CJK_FONTS = ["PingFang SC", "Microsoft YaHei", "Noto Sans CJK SC", "Source Han Sans SC"]
@@ -36,30 +47,6 @@ _SEVERITY = {"error": "错误", "warning": "警告"}
 # --- helpers -----------------------------------------------------------------
 
 
-def _only_row(frame: pl.DataFrame, name: str) -> dict[str, Any]:
-    if frame.height != 1:
-        raise ValueError(f"{name}: expected exactly one row, got {frame.height}")
-    return frame.row(0, named=True)
-
-
-def _table_id(table: str, frame: pl.DataFrame, name: str) -> str:
-    keys = frame.select("dept_code", "year").unique()
-    if keys.height != 1:
-        raise ValueError(f"{name}: expected one department and year, got {keys.height}")
-    dept_code, year = keys.row(0)
-    return f"{table}-{dept_code}-{year}"
-
-
-def _name(text: str | None) -> str:
-    return text if text and text.strip() else UNNAMED
-
-
-def _is_low(rate: Any) -> bool:
-    # Compare the rate as printed, so a row showing 90.00% is never flagged.
-    shown = round_half_up(rate, 4)
-    return shown is not None and shown < LOW_RATE
-
-
 def _frame(lines: list[dict[str, str]], columns: list[str]) -> pl.DataFrame:
     return pl.DataFrame(lines, schema={c: pl.String for c in columns})
 
@@ -69,170 +56,67 @@ def _where(sheet: str | None, cell: str | None, file: str | None = None) -> str:
     return " / ".join(p for p in (file, place) if p)
 
 
-def _finish(gt: GT, notes: Iterable[str], source: str) -> GT:
+def finish_table(gt: GT, notes: Iterable[str], source: str) -> GT:
     gt = gt.opt_table_font(font=_CJK_FONTS)
     for note in [*notes, source]:
         gt = gt.tab_source_note(note)
     return gt
 
 
-# --- 表2-1 -------------------------------------------------------------------
+# --- the report's tables -----------------------------------------------------
+
+
+def draw_table(table: ReportTable) -> GT:
+    """A shaped table (jixiao.tables) as great-tables draws it."""
+    blank = {(r, key) for keys, rows in table.merged for r in rows for key in keys}
+    keys = [c.key for c in table.columns]
+    lines = [
+        {c.key: "" if (i, c.key) in blank else cell_text(row[c.key], c.kind) for c in table.columns}
+        for i, row in enumerate(table.rows)
+    ]
+    gt = GT(_frame(lines, keys), groupname_col=table.group, id=table.id)
+    # structure
+    gt = gt.tab_header(title=table.title)
+    if table.stubhead:
+        gt = gt.tab_stubhead(table.stubhead)
+    if table.group_as_column:
+        gt = gt.tab_options(row_group_as_column=True)
+    gt = gt.cols_label(**{c.key: c.label for c in table.columns if c.key != table.group})
+    # formatting
+    numbers = [c.key for c in table.columns if c.is_number]
+    if numbers:
+        gt = gt.cols_align("right", columns=numbers)
+    # style
+    for columns, rows in table.merged:
+        gt = gt.tab_style(_MERGED, loc.body(columns=list(columns), rows=rows))
+    if table.totals:
+        gt = gt.tab_style(_BOLD, loc.body(rows=table.totals))
+    if table.flagged:
+        gt = gt.tab_style(_FLAG_FILL, loc.body(rows=table.flagged))
+        gt = gt.tab_style(_ALERT, loc.body(columns=table.flag_column, rows=table.flagged))
+    return finish_table(gt, table.notes, table.source)
+
+
+def build_table_1_1(tasks: pl.DataFrame, summary: pl.DataFrame, source: str) -> GT:
+    return draw_table(shape_table_1_1(tasks, summary, source))
+
+
+def build_table_1_2(indicators: pl.DataFrame, summary: pl.DataFrame, source: str) -> GT:
+    return draw_table(shape_table_1_2(indicators, summary, source))
 
 
 def build_table_2_1(scores: pl.DataFrame, summary: pl.DataFrame, source: str) -> GT:
-    head = _only_row(summary, "summary")
-    first = pl.int_range(pl.len()) == 0
-    rows = (
-        scores.sort("item_no")
-        .with_columns(new_level1=first | pl.col("level1").ne_missing(pl.col("level1").shift(1)))
-        .with_columns(
-            new_level2=pl.col("new_level1") | pl.col("level2").ne_missing(pl.col("level2").shift(1))
-        )
-    )
-    columns = ["level1", "level1_weight", "level2", "level2_weight", "item", "weight", "score"]
-    lines = [
-        {
-            "level1": (r["level1"] or "") if r["new_level1"] else "",
-            "level1_weight": fmt_number(r["level1_weight"]) if r["new_level1"] else "",
-            "level2": (r["level2"] or "") if r["new_level2"] else "",
-            "level2_weight": fmt_number(r["level2_weight"]) if r["new_level2"] else "",
-            "item": _name(r["item"]),
-            "weight": fmt_number(r["weight"]),
-            "score": fmt_score(r["score"]) + ("*" if r["method"] == "computed" else ""),
-        }
-        for r in rows.iter_rows(named=True)
-    ]
-    # The report's 总分 row carries the sum of the 一级指标 weights, under their column.
-    full_marks = rows.filter("new_level1")["level1_weight"].sum()
-    lines.append(
-        dict.fromkeys(columns, "")
-        | {"level1": "总分", "level1_weight": fmt_number(full_marks), "score": fmt_score(head["total_score"])}
-    )
-    same_level1 = [i for i, new in enumerate(rows["new_level1"]) if not new]
-    same_level2 = [i for i, new in enumerate(rows["new_level2"]) if not new]
-
-    notes = []
-    if (rows["method"] == "computed").any():
-        notes.append("* 由系统按规则计算，其余为手工录入")
-    if head.get("ruleset"):
-        notes.append(f"评分规则：{head['ruleset']}")
-
-    return (
-        GT(_frame(lines, columns), id=_table_id("t2-1", summary, "summary"))
-        # structure
-        .tab_header(title="表2-1 部门整体支出绩效自评得分表")
-        .cols_label(
-            level1="一级指标", level1_weight="分值", level2="二级指标", level2_weight="分值",
-            item="三级指标", weight="分值", score="自评分",
-        )
-        # formatting
-        .cols_align("right", columns=["level1_weight", "level2_weight", "weight", "score"])
-        # style
-        .tab_style(_MERGED, loc.body(columns=["level1", "level1_weight"], rows=same_level1))
-        .tab_style(_MERGED, loc.body(columns=["level2", "level2_weight"], rows=same_level2))
-        .tab_style(_BOLD, loc.body(rows=[len(lines) - 1]))
-        .pipe(_finish, notes, source)
-    )
-
-
-# --- 表2-2 -------------------------------------------------------------------
-
-
-def _stated(text: str | None, value: Any, unit: str | None) -> str:
-    if text and text.strip():
-        return text
-    return MISSING if value is None else fmt_number(value) + (unit or "")
-
-
-def _completion(row: dict[str, Any]) -> str:
-    match row["bucket"]:
-        case "qualitative":
-            return "定性：达成" if row["is_met"] else "定性：待复核"
-        case "not_applicable":
-            return "不适用"
-        case _:
-            return fmt_percent(row["completion_rate"])
+    return draw_table(shape_table_2_1(scores, summary, source))
 
 
 def build_table_2_2(indicators: pl.DataFrame, source: str) -> GT:
-    table_id = _table_id("t2-2", indicators, "indicators")
-    rows = list(indicators.sort("indicator_no").iter_rows(named=True))
-    lines = [
-        {
-            "group": "／".join(x for x in (r["level1"], r["level2"]) if x) or UNNAMED,
-            "indicator": _name(r["indicator"]),
-            "target": _stated(r["target_text"], r["target_value"], r["unit"]),
-            "actual": _stated(r["actual_text"], r["actual_value"], r["unit"]),
-            "completion": _completion(r),
-        }
-        for r in rows
-    ]
-    # The bucket, not the rate, decides: it was cut on the printed rate upstream.
-    low = [i for i, r in enumerate(rows) if r["bucket"] == "<90%"]
-
-    return (
-        GT(_frame(lines, ["group", "indicator", "target", "actual", "completion"]),
-           groupname_col="group", id=table_id)
-        # structure
-        .tab_header(title=f"表2-2 {rows[0]['year']}年度部门工作任务绩效目标完成情况表")
-        .cols_label(indicator="三级指标", target="指标值", actual="实际完成值", completion="完成率")
-        # formatting
-        .cols_align("right", columns="completion")
-        # style
-        .tab_style(_FLAG_FILL, loc.body(rows=low))
-        .tab_style(_ALERT, loc.body(columns="completion", rows=low))
-        .pipe(_finish, ["标红：完成率低于90%"] if low else [], source)
-    )
-
-
-# --- 表2-3 -------------------------------------------------------------------
+    return draw_table(shape_table_2_2(indicators, source))
 
 
 def build_table_2_3(
     projects: pl.DataFrame, tasks: pl.DataFrame, summary: pl.DataFrame, source: str
 ) -> GT:
-    head = _only_row(summary, "summary")
-    by_task = {r["task_no"]: r for r in tasks.iter_rows(named=True)}
-    lines: list[dict[str, str]] = []
-    rates: list[Any] = []
-    totals: list[int] = []
-
-    def add(task: str, project: str, budget: Any, spent: Any, rate: Any, *, total: bool = False) -> None:
-        if total:
-            totals.append(len(lines))
-        lines.append({"task": task, "project": project, "budget": fmt_wan(budget),
-                      "spent": fmt_wan(spent), "rate": fmt_percent(rate)})
-        rates.append(rate)
-
-    for task_no in sorted(set(projects["task_no"].to_list()) | by_task.keys()):
-        members = projects.filter(pl.col("task_no") == task_no).sort("project_no")
-        task = by_task.get(task_no)
-        label = _name(task["task"] if task is not None else members["task"][0])
-        for p in members.iter_rows(named=True):
-            add(label, _name(p["project"]), p["budget_yuan"], p["spent_yuan"], p["spend_rate"])
-        # A one-project task's subtotal would only repeat its row.
-        if task is not None and members.height > 1:
-            add(label, "小计", task["budget_yuan"], task["spent_yuan"], task["spend_rate"], total=True)
-    add("合计", "", head["project_budget_yuan"], head["project_spent_yuan"], head["project_spend_rate"],
-        total=True)
-    low = [i for i, rate in enumerate(rates) if _is_low(rate)]
-
-    return (
-        GT(_frame(lines, ["task", "project", "budget", "spent", "rate"]),
-           groupname_col="task", id=_table_id("t2-3", summary, "summary"))
-        # structure
-        .tab_header(title=f"表2-3 {head['year']}年度各重点任务项目支出完成情况（单位：万元）")
-        .tab_stubhead("重点任务")
-        .tab_options(row_group_as_column=True)
-        .cols_label(project="项目", budget="预算金额", spent="支出金额", rate="预算完成率")
-        # formatting
-        .cols_align("right", columns=["budget", "spent", "rate"])
-        # style
-        .tab_style(_BOLD, loc.body(rows=totals))
-        .tab_style(_FLAG_FILL, loc.body(rows=low))
-        .tab_style(_ALERT, loc.body(columns="rate", rows=low))
-        .pipe(_finish, ["标红：预算完成率低于90%"] if low else [], source)
-    )
+    return draw_table(shape_table_2_3(projects, tasks, summary, source))
 
 
 # --- overview and findings ---------------------------------------------------
@@ -245,7 +129,7 @@ def _count(frame: pl.DataFrame, column: str, value: str) -> int:
 def build_summary(
     summary: pl.DataFrame, reconciliation: pl.DataFrame, findings: pl.DataFrame, source: str
 ) -> GT:
-    s = _only_row(summary, "summary")
+    s = only_row(summary, "summary")
 
     def n(count: Any, unit: str = "个") -> str:
         return f"{fmt_number(count)}{unit}"
@@ -282,8 +166,8 @@ def build_summary(
     ]
     flagged = [
         i for i, (_, label, _) in enumerate(lines)
-        if (label == "预算执行率" and _is_low(s["execution_rate"]))
-        or (label == "预算完成率" and _is_low(s["project_spend_rate"]))
+        if (label == "预算执行率" and is_low(s["execution_rate"]))
+        or (label == "预算完成率" and is_low(s["project_spend_rate"]))
         or (label == "报告数值核对" and mismatches)
         or (label == "数据校验" and errors)
     ]
@@ -291,7 +175,7 @@ def build_summary(
                          orient="row")
 
     return (
-        GT(table, groupname_col="group", id=_table_id("summary", summary, "summary"))
+        GT(table, groupname_col="group", id=table_id("summary", summary, "summary"))
         # structure
         .tab_header(title=f"{s['dept_name']}{s['year']}年度部门整体支出绩效自评概览")
         .cols_label(item="项目", value="数值")
@@ -300,7 +184,7 @@ def build_summary(
         # style
         .tab_style(_FLAG_FILL, loc.body(rows=flagged))
         .tab_style(_ALERT, loc.body(columns="value", rows=flagged))
-        .pipe(_finish, [f"评分规则：{s['ruleset']}"] if s.get("ruleset") else [], source)
+        .pipe(finish_table, [f"评分规则：{s['ruleset']}"] if s.get("ruleset") else [], source)
     )
 
 
@@ -384,23 +268,35 @@ def build_findings(
         .tab_style(_FLAG_FILL, loc.body(rows=mismatched))
         .tab_style(_ALERT, loc.body(columns="status", rows=mismatched + errors))
         .tab_style(_CAUTION, loc.body(columns="status", rows=warnings))
-        .pipe(_finish, ["数据校验一节中，“报告数值”为工作簿中读到的原值"] if issues else [], source)
+        .pipe(finish_table, ["数据校验一节中，“报告数值”为工作簿中读到的原值"] if issues else [], source)
     )
 
 
-# --- writing -----------------------------------------------------------------
+# --- the department's page ---------------------------------------------------
 
 
-def _page(fragments: list[str]) -> bytes:
-    body = "\n".join(fragments)
-    return (
-        '<!DOCTYPE html>\n<html lang="zh-CN">\n<head>\n<meta charset="utf-8">\n'
-        f"<title>部门整体支出绩效自评</title>\n</head>\n<body>\n{body}\n</body>\n</html>\n"
-    ).encode("utf-8")
+@dataclass
+class DepartmentReport:
+    """One department-year: its tables (shaped and drawn), sentences and overview."""
+
+    dept_code: str
+    dept_name: str
+    year: int
+    source: str
+    tables: list[ReportTable]
+    sentences: dict[str, str]
+    overview: list[GT]  # 概览 and 核对与校验: for the bureau and the clerk, not for pasting
+    drawn: dict[str, GT] = field(default_factory=dict)
+
+    @property
+    def title(self) -> str:
+        return f"{self.dept_name}{self.year}年度部门整体支出绩效自评"
+
+    def table(self, key: str) -> ReportTable | None:
+        return next((t for t in self.tables if t.key == key), None)
 
 
-def write_department_report(
-    out_dir: Path,
+def department_report(
     *,
     indicators: pl.DataFrame,
     projects: pl.DataFrame,
@@ -410,25 +306,104 @@ def write_department_report(
     reconciliation: pl.DataFrame,
     findings: pl.DataFrame,
     source: str,
-) -> list[Path]:
-    s = _only_row(summary, "summary")
-    pages = {
-        "table_2_1.html": [build_table_2_1(scores, summary, source)],
-        "table_2_2.html": [build_table_2_2(indicators, source)],
-        "table_2_3.html": [build_table_2_3(projects, tasks, summary, source)],
-        "summary.html": [
-            build_summary(summary, reconciliation, findings, source),
-            build_findings(reconciliation, findings, source, dept_code=s["dept_code"], year=s["year"]),
-        ],
-    }
-    html = {name: [gt.as_raw_html() for gt in tables] for name, tables in pages.items()}
-    html["index.html"] = [fragment for fragments in html.values() for fragment in fragments]
+    task_outcomes: pl.DataFrame | None = None,
+    profile: pl.DataFrame | None = None,
+) -> DepartmentReport:
+    """Everything drawn for one department-year, from its mart rows (pipeline._REPORT_QUERIES)."""
+    s = only_row(summary, "summary")
+    outcomes = task_outcomes if task_outcomes is not None else pl.DataFrame()
+    tables = []
+    # 重点工作任务 is an optional sheet: without tasks there is no 表1-1 to draw.
+    if outcomes.height:
+        tables.append(shape_table_1_1(outcomes, summary, source))
+    if indicators.height:
+        tables.append(shape_table_1_2(indicators, summary, source))
+    tables.append(shape_table_2_1(scores, summary, source))
+    if indicators.height:
+        tables.append(shape_table_2_2(indicators, source))
+    tables.append(shape_table_2_3(projects, tasks, summary, source))
+    profile_row = profile.row(0, named=True) if profile is not None and profile.height else None
+    sentences = report_sentences(
+        s, profile_row,
+        outcomes.to_dicts() if outcomes.height else [],
+        indicators.to_dicts(), projects.to_dicts(),
+    )
+    overview = [
+        build_summary(summary, reconciliation, findings, source),
+        build_findings(reconciliation, findings, source, dept_code=s["dept_code"], year=s["year"]),
+    ]
+    return DepartmentReport(
+        s["dept_code"], s["dept_name"], s["year"], source, tables, sentences, overview,
+        {t.key: draw_table(t) for t in tables},
+    )
+
+
+_PAGE_CSS = """
+body { font-family: "PingFang SC", "Microsoft YaHei", "Noto Sans CJK SC", "Source Han Sans SC", sans-serif;
+       color: #1f1f1f; margin: 0; background: #fafafa; }
+main { max-width: 1080px; margin: 0 auto; padding: 24px 32px 48px; background: #fff; }
+h1 { font-size: 22px; text-align: center; margin: 8px 0 4px; }
+h2 { font-size: 18px; margin: 32px 0 8px; }
+h3 { font-size: 16px; margin: 20px 0 8px; }
+p.lead { text-indent: 2em; line-height: 1.8; margin: 6px 0; }
+p.meta { text-align: center; color: #666; font-size: 13px; margin: 0 0 16px; }
+nav { text-align: center; font-size: 13px; }
+.table { margin: 12px 0 20px; overflow-x: auto; }
+"""
+
+
+def html_page(fragments: list[str], title: str = "部门整体支出绩效自评") -> bytes:
+    body = "\n".join(fragments)
+    return (
+        '<!DOCTYPE html>\n<html lang="zh-CN">\n<head>\n<meta charset="utf-8">\n'
+        f"<title>{escape(title)}</title>\n<style>{_PAGE_CSS}</style>\n</head>\n"
+        f"<body>\n<main>\n{body}\n</main>\n</body>\n</html>\n"
+    ).encode("utf-8")
+
+
+def _document(report: DepartmentReport) -> list[str]:
+    """The page with every sentence and table, in the report's order (index.html)."""
+    parts = [
+        f"<h1>{escape(report.title)}</h1>",
+        f'<p class="meta">{escape(report.source)}</p>',
+        '<nav><a href="../index.html">返回本年度各部门一览</a></nav>',
+    ]
+    section = None
+    for heading, subheading, keys, table_key in OUTLINE:
+        lines = [report.sentences[k] for k in keys if k in report.sentences]
+        gt = report.drawn.get(table_key) if table_key else None
+        if not lines and gt is None:
+            continue
+        if heading != section:
+            parts.append(f"<h2>{escape(heading)}</h2>")
+            section = heading
+        parts.append(f"<h3>{escape(subheading)}</h3>")
+        # Sentences quote workbook text (task and project names): escaped like any cell.
+        parts.extend(f'<p class="lead">{escape(line)}</p>' for line in lines)
+        if gt is not None:
+            parts.append(f'<div class="table">{gt.as_raw_html()}</div>')
+    parts.append("<h2>附：概览、报告数值核对与数据校验</h2>")
+    parts.extend(f'<div class="table">{gt.as_raw_html()}</div>' for gt in report.overview)
+    return parts
+
+
+def write_html(report: DepartmentReport, out_dir: Path) -> list[Path]:
+    """One page per table, summary.html (overview and findings), and index.html holding everything."""
+    pages = {f"{key}.html": ([gt.as_raw_html()], f"{report.title}：{report.table(key).sheet}")
+             for key, gt in report.drawn.items()}
+    pages["summary.html"] = ([gt.as_raw_html() for gt in report.overview], f"{report.title}：概览与核对")
+    pages["index.html"] = (_document(report), report.title)
 
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, fragments in html.items():
+    for name, (fragments, title) in pages.items():
         path = out_dir / name
         # Bytes, not text: no platform newline translation, so runs compare byte for byte.
-        path.write_bytes(_page(fragments))
+        path.write_bytes(html_page(fragments, title))
         written.append(path)
     return written
+
+
+def write_department_report(out_dir: Path, **frames: Any) -> list[Path]:
+    """The department's HTML pages from its mart rows (see department_report)."""
+    return write_html(department_report(**frames), out_dir)

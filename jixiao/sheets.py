@@ -6,7 +6,9 @@ and the schemas look columns up here by their English key.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Literal
 
 from jixiao.numbers import compact
@@ -24,9 +26,13 @@ class Column:
     hierarchical: bool = False  # a blank (or merged) cell means "same as above"
     after: str | None = None  # for repeated headers (分值): the column it sits right of
 
+    @cached_property
+    def _names(self) -> frozenset[str]:
+        return frozenset(compact(n) for n in (self.header, *self.synonyms))
+
     def matches(self, label: str) -> bool:
-        names = (self.header, *self.synonyms)
-        return any(label == compact(n) for n in names)
+        """`label` is a compact header cell (jixiao.numbers.compact)."""
+        return label in self._names
 
 
 @dataclass(frozen=True)
@@ -95,10 +101,18 @@ REPORTED = SheetSpec(
 
 SHEETS: tuple[SheetSpec, ...] = (BASIC, TASKS, INDICATORS, PROJECTS, SCORES, REPORTED)
 
-# Rows whose first filled cell says this are stated totals, not data.
-TOTAL_LABELS = frozenset({"合计", "总计", "总分", "合计数", "小计合计"})
-# Rows starting with these are notes under a table.
+# Rows whose first filled cell (or a label column) says this are stated totals, not data.
+TOTAL_LABELS = frozenset({"合计", "总计", "总分", "合计数", "小计合计", "总合计", "合计金额"})
+# A group's subtotal restates rows above it: kept as a note, never loaded as a project.
+SUBTOTAL_LABELS = frozenset({"小计", "分项小计", "小计数"})
+# A row whose only filled cell starts with these is a note under a table.
 NOTE_PREFIXES = ("注", "备注", "说明", "附注")
+# A row starting like this is a note whatever else it holds (填表人：… 联系电话：…). Matched on
+# compact text, so "注：" arrives as "注:". A label like 注重… is not a note: the colon decides.
+NOTE_LINE = re.compile(
+    r"^(?:注|备注|说明|附注|填表说明)[0-9]*[:.]"
+    r"|^(?:填表人|填报人|制表人|审核人|审核|联系人|联系电话|负责人|单位负责人|分管领导|填报日期|填表日期|填报时间|数据来源)"
+)
 
 
 def spec_for_sheet(sheet_name: str) -> SheetSpec | None:

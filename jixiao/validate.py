@@ -6,11 +6,13 @@ words a department's clerk understands, with the rule's English id beside it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
 
 import pandera.errors
 import polars as pl
 
+from jixiao.extract import Department
 from jixiao.findings import Finding, cell_ref
 from schemas.departments import DepartmentSchema
 from schemas.indicators import IndicatorSchema
@@ -40,6 +42,10 @@ LABELS = {
     "item": ("item", "三级指标"), "outcome": ("outcome", "完成情况"),
 }
 BASIC_SHEET_LABEL = {"departments": "基本情况"}
+# departments frame column -> its 基本情况 key (jixiao.sheets.BASIC_KEYS), for the cell of a finding
+_BASIC_KEY = {"budget_yuan": "budget", "revenue_yuan": "revenue", "spent_yuan": "spent"}
+# the column naming a row, quoted by a duplicate's finding
+_NAME_COLUMN = {"indicators": "indicator", "projects": "project", "tasks": "task", "departments": "dept_code"}
 _ROW_LABEL = {"departments": "部门", "tasks": "重点工作任务", "indicators": "指标", "projects": "项目", "scores": "评分项"}
 
 
@@ -66,12 +72,20 @@ def _explain(table: str, column: str | None, check: str, value: str) -> tuple[st
     if name == "multiple_fields_uniqueness":
         return f"{table}.duplicate", f"同一部门中出现重复的{what}（同名同层级的行只能填一次）"
     if name == "score_within_weight":
-        return "scores.score_above_weight", "自评分超过该项分值"
+        return f"{table}.score_above_weight", "自评分超过该项分值" if table == "scores" else "得分超过该指标的分值"
     return f"{table}.{column or 'row'}.{name}", f"{what}未通过检查 {check}"
 
 
-def schema_findings(frames: dict[str, pl.DataFrame], columns: dict[tuple[str, str], dict[str, int]]) -> list[Finding]:
-    """Run each sheet's pandera schema over all departments at once."""
+def schema_findings(
+    frames: dict[str, pl.DataFrame],
+    columns: dict[tuple[str, str], dict[str, int]],
+    departments: Iterable[Department] = (),
+) -> list[Finding]:
+    """Run each sheet's pandera schema over all departments at once.
+
+    `departments` lets a finding on a 基本情况 value name its cell (the frame has one row per
+    department, not the sheet's rows)."""
+    basic = {d.file: d for d in departments}
     findings: list[Finding] = []
     for table, schema in SCHEMAS.items():
         frame = frames[table]
@@ -80,12 +94,14 @@ def schema_findings(frames: dict[str, pl.DataFrame], columns: dict[tuple[str, st
         try:
             schema.validate(frame, lazy=True)
         except pandera.errors.SchemaErrors as exc:
+            unique = list(schema.to_schema().unique or [])
             for case in exc.failure_cases.to_dicts():
-                findings.append(_finding(table, frame, case, columns))
+                findings.append(_finding(table, frame, case, columns, basic, unique))
     return findings
 
 
-def _finding(table: str, frame: pl.DataFrame, case: dict, columns) -> Finding:
+def _finding(table: str, frame: pl.DataFrame, case: dict, columns, basic: dict[str, Department],
+             unique: list[str]) -> Finding:
     index = case.get("index")
     row = frame.row(index, named=True) if index is not None else {}
     column = case["column"] if case["schema_context"] == "Column" else None
@@ -94,17 +110,46 @@ def _finding(table: str, frame: pl.DataFrame, case: dict, columns) -> Finding:
     sheet = row.get("src_sheet") or BASIC_SHEET_LABEL.get(table)
     cell = None
     key = LABELS.get(column, (None, None))[0] if column else None
-    if key and row.get("src_row") and (row.get("src_file"), sheet) in columns:
+    dept = basic.get(row.get("src_file"))
+    if table == "departments" and dept is not None:
+        sheet = dept.basic_sheet or sheet
+        cell = dept.basic_cells.get(_BASIC_KEY.get(column, column)) if column else None
+    elif key and row.get("src_row") and (row.get("src_file"), sheet) in columns:
         position = columns[(row["src_file"], sheet)].get(key)
         cell = cell_ref(row["src_row"], position) if position is not None else None
+    elif case["check"] == "multiple_fields_uniqueness" and row:
+        message, cell, value = _duplicate(table, frame, row, unique, columns, message)
+    elif case["check"] == "score_within_weight" and row.get("reported_score_cell"):
+        cell, value = row["reported_score_cell"], _n(row["reported_score"])
+        message += f"（分值 {_n(row['weight'])}）"
     elif row.get("src_row"):
         cell = f"第{row['src_row']}行"
     return Finding("error", rule, message, row.get("src_file", ""), sheet, cell, value, row.get("dept_code"))
 
 
-def score_weight_findings(scores: pl.DataFrame) -> list[Finding]:
-    """Score weights add up level by level: items to their 二级指标, 二级 to 一级, 一级 to 100."""
+def _duplicate(table: str, frame: pl.DataFrame, row: dict, unique: list[str], columns, message: str):
+    """A duplicated row's finding names its own cell and the other rows it repeats."""
+    same = frame.filter(pl.all_horizontal([
+        pl.col(c).is_null() if row[c] is None else pl.col(c) == row[c] for c in unique
+    ]) & (pl.col("src_file") == row["src_file"]))
+    others = sorted(r for r in same["src_row"].to_list() if r != row["src_row"]) if "src_row" in frame.columns else []
+    name_col = _NAME_COLUMN.get(table)
+    name = row.get(name_col) if name_col else None
+    position = columns.get((row.get("src_file"), row.get("src_sheet")), {}).get(LABELS.get(name_col, (None,))[0])
+    cell = cell_ref(row["src_row"], position) if position is not None and row.get("src_row") else None
+    if others:
+        message += f"；与第 {'、'.join(map(str, others))} 行重复"
+    return message, cell, name
+
+
+def score_weight_findings(scores: pl.DataFrame, columns: dict[tuple[str, str], dict[str, int]] | None = None
+                          ) -> list[Finding]:
+    """Score weights add up level by level: items to their 二级指标, 二级 to 一级, 一级 to 100.
+
+    With the sheets' `columns`, a finding names the weight cell that states the total (the 二级
+    or 一级 分值 of the group's first row); without them, the row."""
     findings: list[Finding] = []
+    columns = columns or {}
     if scores.height == 0:
         return findings
     keys = ["src_file", "dept_code", "src_sheet"]
@@ -112,18 +157,21 @@ def score_weight_findings(scores: pl.DataFrame) -> list[Finding]:
         pl.col("level2_weight").first(), pl.col("weight").sum().alias("items"), pl.col("src_row").first())
     for r in level2.iter_rows(named=True):
         if r["items"] != r["level2_weight"]:
-            findings.append(_weight_finding(r, f"二级指标“{r['level2']}”分值为 {_n(r['level2_weight'])}，其下三级指标分值合计为 {_n(r['items'])}"))
+            findings.append(_weight_finding(r, f"二级指标“{r['level2']}”分值为 {_n(r['level2_weight'])}，其下三级指标分值合计为 {_n(r['items'])}",
+                                            columns, "level2_weight", r["level2_weight"]))
     level1 = level2.group_by([*keys, "level1"], maintain_order=True).agg(
         pl.col("level2_weight").sum().alias("items"), pl.col("src_row").first())
     level1 = level1.join(
         scores.group_by([*keys, "level1"]).agg(pl.col("level1_weight").first()), on=[*keys, "level1"])
     for r in level1.iter_rows(named=True):
         if r["items"] != r["level1_weight"]:
-            findings.append(_weight_finding(r, f"一级指标“{r['level1']}”分值为 {_n(r['level1_weight'])}，其下二级指标分值合计为 {_n(r['items'])}"))
+            findings.append(_weight_finding(r, f"一级指标“{r['level1']}”分值为 {_n(r['level1_weight'])}，其下二级指标分值合计为 {_n(r['items'])}",
+                                            columns, "level1_weight", r["level1_weight"]))
     total = level1.group_by(keys, maintain_order=True).agg(pl.col("level1_weight").sum(), pl.col("src_row").min())
     for r in total.iter_rows(named=True):
         if r["level1_weight"] != 100:
-            findings.append(_weight_finding(r, f"一级指标分值合计为 {_n(r['level1_weight'])}，应为 100"))
+            findings.append(_weight_finding(r, f"一级指标分值合计为 {_n(r['level1_weight'])}，应为 100",
+                                            columns, "level1_weight", r["level1_weight"]))
     return findings
 
 
@@ -131,8 +179,9 @@ def _n(d: Decimal) -> str:
     return format(d.normalize(), "f")
 
 
-def _weight_finding(r: dict, message: str) -> Finding:
-    return Finding("error", "scores.weights_sum", message, r["src_file"], r["src_sheet"],
-                   f"第{r['src_row']}行起", None, r["dept_code"])
+def _weight_finding(r: dict, message: str, columns, key: str, value: Decimal) -> Finding:
+    position = columns.get((r["src_file"], r["src_sheet"]), {}).get(key)
+    cell = cell_ref(r["src_row"], position) if position is not None else f"第{r['src_row']}行起"
+    return Finding("error", "scores.weights_sum", message, r["src_file"], r["src_sheet"], cell, _n(value), r["dept_code"])
 
 

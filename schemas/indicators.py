@@ -26,3 +26,10 @@ class IndicatorSchema(pa.DataFrameModel):
 
     class Config:
         unique = ["year", "dept_code", "level1", "level2", "indicator"]
+
+    @pa.dataframe_check(error="score_within_weight")
+    def score_within_weight(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        # Only where the sheet gives both: the per-indicator 分值/得分 columns are optional.
+        return data.lazyframe.select(
+            pl.col("reported_score").is_null() | pl.col("weight").is_null() | (pl.col("reported_score") <= pl.col("weight"))
+        )

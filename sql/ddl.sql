@@ -64,6 +64,23 @@ create table if not exists audit.quarantine (
     cells varchar                         -- JSON of the row as written
 );
 
+-- One row per department-year a run has read: is what the marts hold still the latest
+-- workbook? A rejected workbook leaves the last good data in the marts, marked stale here
+-- (jixiao/department_status.py). Created by name on existing files too: ddl.sql runs after migrations.
+create table if not exists audit.department_status (
+    year integer not null,
+    dept_code varchar not null,
+    last_run_id varchar not null,         -- the latest run that read this department
+    last_status varchar not null,         -- loaded, rejected
+    last_file varchar,                    -- the file (or CSV folder) that run read
+    loaded_run_id varchar,                -- the run whose data the marts hold; null: never loaded
+    is_stale boolean not null,            -- the marts hold data older than the department's latest workbook
+    stale_since_run_id varchar,           -- the first rejected run since loaded_run_id
+    stale_since timestamptz,
+    updated_at timestamptz not null,
+    primary key (year, dept_code)
+);
+
 create table if not exists config.score_rules (
     ruleset varchar,
     rule_no integer,

@@ -68,8 +68,9 @@ def run_flow(prefect_server):
     from flows.year import run_year
 
     def run(settings: Settings):
+        # HTML only: every other format has its own tests (tests/test_formats.py); PNG costs seconds a run.
         return run_year(settings.year, settings.raw_dir, settings.warehouse, settings.out_dir,
-                        list(settings.departments) or None, settings.ruleset, settings.force)
+                        list(settings.departments) or None, settings.ruleset, settings.force, formats=["html"])
     return run
 
 

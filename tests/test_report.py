@@ -97,13 +97,29 @@ SCORES = frame(
 SUMMARY = frame(
     "year dept_code dept_name dept_short_name budget_yuan spent_yuan execution_rate indicators_total"
     " indicators_ge_100 indicators_90_100 indicators_lt_90 indicators_qualitative"
-    " indicators_not_applicable project_budget_yuan project_spent_yuan project_spend_rate"
-    " total_score grade ruleset",
+    " indicators_not_applicable output_indicators effect_indicators projects project_budget_yuan"
+    " project_spent_yuan project_spend_rate total_score grade ruleset",
     [
         (YEAR, DEPT, "广州市番禺区残疾人联合会", "区残联", D("47966000.00"), D("46838900.00"), D("0.97650"),
-         8, 4, 1, 1, 1, 1, D("9907800.00"), D("9353000.00"), D("0.9440037143"), D("91.5347058824"),
+         8, 4, 1, 1, 1, 1, 5, 2, 5, D("9907800.00"), D("9353000.00"), D("0.9440037143"), D("91.5347058824"),
          "优", "gz-2022"),
     ],
+)
+
+TASK_OUTCOMES = frame(
+    "year dept_code task_no task outcome",
+    [
+        (YEAR, DEPT, 1, "开展残疾人康复资助、上门评残工作", "资助残疾人康复2749人，村居工作人员入户评残、调查15898户。"),
+        # Already numbered in the workbook: not numbered twice.
+        (YEAR, DEPT, 2, "任务2：开展精神康复综合服务中心运营项目", "精神康复综合服务中心2022年服务对象增至430人。"),
+        (YEAR, DEPT, 3, "开展康园工疗机构项目", None),
+    ],
+)
+
+PROFILE = frame(
+    "year dept_code dept_name dept_short_name budget_yuan revenue_yuan spent_yuan spend_target_rate subunits",
+    [(YEAR, DEPT, "广州市番禺区残疾人联合会", "区残联", D("47966000.00"), D("46838900.00"), D("46838900.00"),
+      D("0.92"), 1)],
 )
 
 RECONCILIATION = frame(
@@ -128,6 +144,8 @@ FINDINGS = frame(
 )
 
 BUILDERS = {
+    "table_1_1": lambda: report.build_table_1_1(TASK_OUTCOMES, SUMMARY, SOURCE),
+    "table_1_2": lambda: report.build_table_1_2(INDICATORS, SUMMARY, SOURCE),
     "table_2_1": lambda: report.build_table_2_1(SCORES, SUMMARY, SOURCE),
     "table_2_2": lambda: report.build_table_2_2(INDICATORS, SOURCE),
     "table_2_3": lambda: report.build_table_2_3(PROJECTS, TASKS, SUMMARY, SOURCE),
@@ -203,6 +221,11 @@ def test_build_is_deterministic(name):
 @pytest.mark.parametrize(
     ("name", "texts"),
     [
+        ("table_1_1", ["表1-1 区残联2022年重点工作任务完成情况", "年度重点工作任务", "完成情况",
+                       "任务1：开展残疾人康复资助、上门评残工作", ">任务2：开展精神康复综合服务中心运营项目<",
+                       "任务3：开展康园工疗机构项目", "资助残疾人康复2749人", SOURCE]),
+        ("table_1_2", ["表1-2 部门整体支出绩效指标表", "一级指标", "二级指标", "三级指标", "指标值",
+                       "残疾人康复资助例数", "1920 例", "使用率 92%", "满意度达 98%", SOURCE]),
         ("table_2_1", ["表2-1 部门整体支出绩效自评得分表", "总分", "91.53", "11.76*", "9.77*",
                        "（未命名）", "* 由系统按规则计算", "评分规则：gz-2022", SOURCE]),
         ("table_2_2", ["表2-2 2022年度部门工作任务绩效目标完成情况表", "产出指标／数量指标", "1920 例",
@@ -282,24 +305,61 @@ def test_one_department_per_table():
 # --- writing ----------------------------------------------------------------
 
 
-def write(out_dir):
-    return report.write_department_report(
-        out_dir, indicators=INDICATORS, projects=PROJECTS, tasks=TASKS, scores=SCORES, summary=SUMMARY,
-        reconciliation=RECONCILIATION, findings=FINDINGS, source=SOURCE,
-    )
+FRAMES = dict(
+    indicators=INDICATORS, projects=PROJECTS, tasks=TASKS, scores=SCORES, summary=SUMMARY,
+    reconciliation=RECONCILIATION, findings=FINDINGS, task_outcomes=TASK_OUTCOMES, profile=PROFILE,
+)
+
+
+def write(out_dir, **changes):
+    return report.write_department_report(out_dir, source=SOURCE, **(FRAMES | changes))
 
 
 def test_writes_department_pages(tmp_path):
     paths = write(tmp_path / "a")
     assert [p.name for p in paths] == [
-        "table_2_1.html", "table_2_2.html", "table_2_3.html", "summary.html", "index.html"
+        "table_1_1.html", "table_1_2.html", "table_2_1.html", "table_2_2.html", "table_2_3.html",
+        "summary.html", "index.html",
     ]
     pages = {p.name: p.read_bytes().decode("utf-8") for p in paths}
     assert all('<meta charset="utf-8">' in page for page in pages.values())
-    ids = [f'id="{t}-{DEPT}-{YEAR}"' for t in ("t2-1", "t2-2", "t2-3", "summary", "findings")]
+    ids = [f'id="{t}-{DEPT}-{YEAR}"' for t in ("t1-1", "t1-2", "t2-1", "t2-2", "t2-3", "summary", "findings")]
     index = pages["index.html"]
     assert [index.index(i) for i in ids] == sorted(index.index(i) for i in ids)
-    assert ids[3] in pages["summary.html"] and ids[4] in pages["summary.html"]
+    assert ids[5] in pages["summary.html"] and ids[6] in pages["summary.html"]
 
     again = write(tmp_path / "b")
     assert [p.read_bytes() for p in paths] == [p.read_bytes() for p in again]
+
+
+def test_the_page_holds_every_sentence_before_its_table(tmp_path):
+    built = report.department_report(source=SOURCE, **FRAMES)
+    index = (tmp_path / "index.html")
+    write(tmp_path)
+    page = index.read_text(encoding="utf-8")
+    assert list(built.sentences) == [
+        "tasks", "budget", "indicator_set", "score", "indicator_result", "low_indicators", "projects", "low_projects",
+    ]
+    for sentence in built.sentences.values():
+        assert f'<p class="lead">{sentence}</p>' in page  # this fixture's sentences hold nothing to escape
+    assert page.index(built.sentences["indicator_result"]) < page.index('id="t2-2-') < page.index(
+        built.sentences["projects"]) < page.index('id="t2-3-')
+    # The page is self-contained: no script, stylesheet or image from elsewhere.
+    assert not [m for m in ("src=", "<link", "@import", "http://", "https://") if m in page]
+
+
+def test_without_tasks_there_is_no_table_1_1(tmp_path):
+    built = report.department_report(source=SOURCE, **(FRAMES | {"task_outcomes": TASK_OUTCOMES.clear()}))
+    assert [t.key for t in built.tables] == ["table_1_2", "table_2_1", "table_2_2", "table_2_3"]
+    assert "tasks" not in built.sentences
+    names = [p.name for p in write(tmp_path, task_outcomes=TASK_OUTCOMES.clear())]
+    assert "table_1_1.html" not in names and "index.html" in names
+
+
+def test_sentences_quoting_workbook_text_are_escaped(tmp_path):
+    script = "<script>alert(1)</script>"
+    projects = PROJECTS.with_columns(project=pl.lit(script))
+    tasks = TASK_OUTCOMES.with_columns(task=pl.lit(script))
+    page = (write(tmp_path, projects=projects, task_outcomes=tasks)[-1]).read_text(encoding="utf-8")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "<script>" not in page

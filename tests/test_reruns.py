@@ -134,7 +134,7 @@ def test_an_older_warehouse_is_upgraded_in_place(seed_raw, settings_for, run_flo
 
 def _cli(settings, api_url: str) -> list[str]:
     return [sys.executable, "-m", "jixiao.cli", "run", "--year", str(settings.year), "--raw", str(settings.raw_dir),
-            "--warehouse", str(settings.warehouse), "--out", str(settings.out_dir), "--force"]
+            "--warehouse", str(settings.warehouse), "--out", str(settings.out_dir), "--force", "--formats", "html"]
 
 
 def _env(api_url: str) -> dict:

@@ -30,7 +30,7 @@ def seed_run(prefect_server, tmp_path_factory):
     (root / "raw" / "2022").mkdir(parents=True)
     shutil.copy(SEED_WORKBOOK, root / "raw" / "2022")
     settings = Settings(2022, root / "raw", root / "jixiao.duckdb", root / "reports")
-    summary = run_year(2022, settings.raw_dir, settings.warehouse, settings.out_dir)
+    summary = run_year(2022, settings.raw_dir, settings.warehouse, settings.out_dir, formats=["html"])
     return settings, summary
 
 
@@ -138,7 +138,7 @@ def test_a_rerun_gives_identical_marts(seed_run):
     settings, _ = seed_run
     before = _checksum(settings)
     counts = query(settings, "select count(*) as n from mart.project_spending")
-    rerun = run_year(2022, settings.raw_dir, settings.warehouse, settings.out_dir, force=True)
+    rerun = run_year(2022, settings.raw_dir, settings.warehouse, settings.out_dir, force=True, formats=["html"])
     assert not rerun.skipped and rerun.loaded == ("PY-DPF",)
     assert _checksum(settings) == before
     assert query(settings, "select count(*) as n from mart.project_spending") == counts

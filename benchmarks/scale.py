@@ -1,0 +1,338 @@
+"""jixiao at scale: N synthetic departments, timed side by side with the read floor and a pandas script.
+
+    python benchmarks/scale.py [--sizes 100,1000,10000] [--keep DIR] [--seed 0] [--full-formats html]
+
+For each N it generates the set once (`jixiao synth`, kept in KEEP/sets/ for the
+next run), then times, each in its own process:
+
+- read floor: fastexcel reading every sheet of every workbook, nothing else
+  (python-calamine's to_python, the reader jixiao uses, alongside);
+- data path: `jixiao run --formats none` (read, validate, load, marts, audit, export);
+- full run: `jixiao run --formats FULL` (HTML by default: `all` adds pictures by
+  Chromium, a few seconds a department);
+- naive: benchmarks/naive_pandas.py, pandas + openpyxl, the same job unvalidated;
+- nightly: after the full run, `mutate` 1% of the workbooks and `jixiao run` the
+  year again.
+
+Every jixiao run goes to a Prefect server started here (unless PREFECT_API_URL
+is set), so the server's start-up is not counted. Peak RSS is each process's
+own (wait4), including any children it waited for. Per-stage seconds come from
+audit.run_stages. Prints markdown tables for the README and writes them, with
+the raw figures as JSON, to KEEP/results.md and KEEP/results.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+BIN = Path(sys.executable).parent
+STAGES = ("read", "validate", "load", "validation_report", "render", "export")
+
+
+@dataclass
+class Measure:
+    name: str
+    seconds: float
+    peak_rss_mib: float
+    exit_code: int
+    stages: dict[str, float] = field(default_factory=dict)
+    note: str = ""
+
+
+def run_process(name: str, argv: list[str], env: dict[str, str] | None = None, timeout: float | None = None) -> Measure:
+    """Wall time and peak RSS (this process and the children it waited for) of one command."""
+    with tempfile.TemporaryFile() as log:
+        start = time.perf_counter()
+        proc = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True)
+        while True:  # wait4, not Popen.wait: it gives the process's own rusage
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            if timeout is not None and time.perf_counter() - start > timeout:
+                os.killpg(proc.pid, signal.SIGKILL)  # the process group we started, by its id
+                pid, status, usage = os.wait4(proc.pid, 0)
+                break
+            time.sleep(0.02)
+        seconds = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        log.seek(0)
+        text = log.read().decode("utf-8", "replace")
+    if proc.returncode not in (0, 1):
+        print(f"  ! {name} exited {proc.returncode}:\n{text[-3000:]}", file=sys.stderr)
+    return Measure(name, seconds, usage.ru_maxrss / 1024, proc.returncode, note=text[-2000:])
+
+
+# ---------------------------------------------------------------- the read floor (run as a subprocess)
+
+
+def read_floor(year_dir: Path, reader: str) -> None:
+    paths = sorted(year_dir.glob("*.xlsx"))
+    cells = 0
+    if reader == "fastexcel":
+        import fastexcel
+
+        for path in paths:
+            book = fastexcel.read_excel(path)
+            for name in book.sheet_names:
+                sheet = book.load_sheet(name, header_row=None, dtypes="string")
+                cells += sheet.height * sheet.width
+    else:
+        from python_calamine import CalamineWorkbook
+
+        for path in paths:
+            book = CalamineWorkbook.from_path(str(path))
+            for name in book.sheet_names:
+                rows = book.get_sheet_by_name(name).to_python()
+                cells += sum(len(r) for r in rows)
+    print(json.dumps({"workbooks": len(paths), "cells": cells}))
+
+
+# ---------------------------------------------------------------- Prefect
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_prefect(home: Path) -> tuple[subprocess.Popen, str]:
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}/api"
+    env = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+    home.mkdir(parents=True, exist_ok=True)
+    log = (home / "server.log").open("wb")
+    proc = subprocess.Popen([str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+                            env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.time() + 180
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/health", timeout=2) as response:
+                if response.status == 200:
+                    return proc, url
+        except OSError:
+            time.sleep(0.5)
+        if proc.poll() is not None:
+            break
+    stop_prefect(proc)
+    raise RuntimeError(f"the Prefect server did not start; see {home / 'server.log'}")
+
+
+def stop_prefect(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)  # the server and its uvicorn child: the group we started
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+# ---------------------------------------------------------------- one size
+
+
+def run_stages(warehouse: Path) -> dict[str, float]:
+    import duckdb
+
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        rows = con.execute(
+            "select stage, sum(seconds) from audit.run_stages where run_id = "
+            "(select run_id from audit.runs order by started_at desc limit 1) group by stage"
+        ).fetchall()
+    return {stage: float(seconds) for stage, seconds in rows}
+
+
+def jixiao_run(name: str, raw: Path, work: Path, year: int, formats: str, env: dict[str, str],
+               timeout: float | None, *, fresh: bool = True) -> Measure:
+    warehouse, out = work / "warehouse" / "jixiao.duckdb", work / "reports"
+    if fresh:
+        shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True, exist_ok=True)
+    measure = run_process(name, [str(BIN / "jixiao"), "run", "--year", str(year), "--raw", str(raw), "--warehouse",
+                                 str(warehouse), "--out", str(out), "--formats", formats], env, timeout)
+    if warehouse.exists() and measure.exit_code in (0, 1):
+        measure.stages = run_stages(warehouse)
+    return measure
+
+
+def ensure_set(sets: Path, n: int, year: int, seed: int, broken_share: float) -> tuple[Path, float | None]:
+    """The generated set for n departments (reused when an earlier run made it); seconds spent generating."""
+    from jixiao.synth import MANIFEST, SynthManifest, synthesize
+
+    folder = sets / f"n{n}-seed{seed}-broken{broken_share}"
+    if (folder / MANIFEST).exists():
+        manifest = SynthManifest.load(folder)
+        if manifest.departments == n and manifest.years == (year,) and not any(f.revisions for f in manifest.files):
+            return folder, None
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    manifest = synthesize(folder, n, year, seed=seed, broken_share=broken_share)
+    return folder, manifest.seconds
+
+
+def bench_size(n: int, args, env: dict[str, str]) -> dict:
+    from jixiao.synth import mutate
+
+    print(f"\n== {n} departments", flush=True)
+    set_dir, generated = ensure_set(args.keep / "sets", n, args.year, args.seed, args.broken_share)
+    print(f"  set {set_dir} ({'generated in %.1f s' % generated if generated else 'cached'})", flush=True)
+    year_dir = set_dir / str(args.year)
+    work = args.keep / "runs" / f"n{n}"
+    timeout = args.timeout
+    measures: dict[str, Measure] = {}
+
+    def show(m: Measure) -> None:
+        print(f"  {m.name:<22} {m.seconds:9.2f} s  {n / m.seconds:8.1f} wb/s  {m.peak_rss_mib:8.0f} MiB"
+              f"  exit {m.exit_code}", flush=True)
+
+    for reader in ("fastexcel", "calamine"):
+        m = run_process(f"read floor ({reader})", [sys.executable, str(HERE / "scale.py"), "_floor", str(year_dir),
+                                                   reader], env, timeout)
+        measures[f"floor_{reader}"] = m
+        show(m)
+    m = jixiao_run("jixiao data path", set_dir, work / "data", args.year, "none", env, timeout)
+    measures["data"] = m
+    show(m)
+    # The full run reads a copy of the set: the nightly mutates it afterwards.
+    raw = work / "full" / "raw"
+    shutil.rmtree(work / "full", ignore_errors=True)
+    shutil.copytree(set_dir, raw)
+    m = jixiao_run(f"jixiao full ({args.full_formats})", raw, work / "full" / "run", args.year, args.full_formats, env,
+                   timeout)
+    measures["full"] = m
+    show(m)
+    if not args.skip_naive:
+        nv = work / "naive"
+        shutil.rmtree(nv, ignore_errors=True)
+        m = run_process("naive pandas+openpyxl", [sys.executable, str(HERE / "naive_pandas.py"), "--raw", str(set_dir),
+                                                  "--year", str(args.year), "--out", str(nv / "reports"),
+                                                  "--warehouse", str(nv / "naive.duckdb")], env, timeout)
+        measures["naive"] = m
+        show(m)
+    changed = mutate(raw, args.nightly_share, args.year, seed=1)
+    m = jixiao_run(f"nightly ({len(changed)} changed)", raw, work / "full" / "run", args.year, args.full_formats, env,
+                   timeout, fresh=False)
+    measures["nightly"] = m
+    show(m)
+    if not args.keep_runs:
+        shutil.rmtree(work, ignore_errors=True)
+    return {"departments": n, "generated_seconds": generated, "changed": len(changed),
+            "measures": {k: asdict(v) for k, v in measures.items()}}
+
+
+# ---------------------------------------------------------------- report
+
+
+def _ratio(a: dict | None, b: dict | None) -> str:
+    if not a or not b or a["exit_code"] not in (0, 1) or b["exit_code"] not in (0, 1):
+        return "–"
+    return f"{a['seconds'] / b['seconds']:.1f}×"
+
+
+def markdown(results: list[dict], args) -> str:
+    lines = [
+        f"Measured {time.strftime('%Y-%m-%d')} on {os.cpu_count()} cores ({platform.processor() or platform.machine()}), "
+        f"Python {platform.python_version()}; {args.broken_share:.0%} of workbooks broken; full run = "
+        f"`--formats {args.full_formats}`; nightly = {args.nightly_share:.0%} of the workbooks changed; "
+        "each measure its own process, against a running Prefect server.",
+        "",
+        "| departments | measure | seconds | workbooks/s | peak RSS (MiB) |",
+        "|---:|---|---:|---:|---:|",
+    ]
+    labels = {"floor_fastexcel": "read floor (fastexcel)", "floor_calamine": "read floor (python-calamine)",
+              "data": "jixiao data path (`--formats none`)", "full": f"jixiao full run (`--formats {args.full_formats}`)",
+              "naive": "pandas + openpyxl script", "nightly": "jixiao nightly"}
+    for r in results:
+        n = r["departments"]
+        if r["generated_seconds"]:
+            lines.append(f"| {n:,} | generate (`jixiao synth`) | {r['generated_seconds']:.1f} | "
+                         f"{n / r['generated_seconds']:.0f} | |")
+        for key, label in labels.items():
+            m = r["measures"].get(key)
+            if m is None:
+                continue
+            failed = "" if m["exit_code"] in (0, 1) else f" (exit {m['exit_code']})"
+            label = f"{label}, {r['changed']} changed" if key == "nightly" else label
+            lines.append(f"| {n:,} | {label}{failed} | {m['seconds']:.1f} | {n / m['seconds']:.0f} | "
+                         f"{m['peak_rss_mib']:.0f} |")
+    lines += ["", "| departments | naive ÷ data path | data path ÷ read floor | naive ÷ full run | nightly ÷ full run |",
+              "|---:|---:|---:|---:|---:|"]
+    for r in results:
+        m = r["measures"]
+        floor = min((m[k] for k in ("floor_fastexcel", "floor_calamine") if m.get(k)), key=lambda x: x["seconds"])
+        lines.append(f"| {r['departments']:,} | {_ratio(m.get('naive'), m.get('data'))} | {_ratio(m.get('data'), floor)} | "
+                     f"{_ratio(m.get('naive'), m.get('full'))} | {_ratio(m.get('nightly'), m.get('full'))} |")
+    lines += ["", "Seconds per stage (audit.run_stages); *other* is the rest of the process: start-up, imports, "
+              "Prefect, the run ledger.", "",
+              "| departments | run | " + " | ".join(STAGES) + " | other |", "|---:|---|" + "---:|" * (len(STAGES) + 1)]
+    for r in results:
+        for key in ("data", "full", "nightly"):
+            m = r["measures"].get(key)
+            if not m or not m["stages"]:
+                continue
+            other = m["seconds"] - sum(m["stages"].values())
+            lines.append(f"| {r['departments']:,} | {labels[key].split(' (')[0]} | "
+                         + " | ".join(f"{m['stages'][s]:.2f}" if s in m["stages"] else "–" for s in STAGES)
+                         + f" | {other:.2f} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["_floor"]:
+        read_floor(Path(argv[1]), argv[2])
+        return 0
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="100,1000,10000", help="comma-separated department counts")
+    parser.add_argument("--keep", type=Path, default=ROOT / "warehouse" / "bench",
+                        help="folder for the generated sets (reused between runs), the runs and the results")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--year", type=int, default=2022)
+    parser.add_argument("--broken-share", type=float, default=0.02)
+    parser.add_argument("--full-formats", default="html", help="--formats of the full run and the nightly")
+    parser.add_argument("--nightly-share", type=float, default=0.01)
+    parser.add_argument("--skip-naive", action="store_true")
+    parser.add_argument("--keep-runs", action="store_true", help="keep each run's warehouse and reports")
+    parser.add_argument("--timeout", type=float, default=None, help="seconds before a measured process is killed")
+    args = parser.parse_args(argv)
+    args.keep = args.keep.resolve()
+    sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    env = {**os.environ, "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+    server = None
+    if not env.get("PREFECT_API_URL"):
+        home = args.keep / "prefect-home"
+        print(f"starting a Prefect server (PREFECT_HOME={home}) …", flush=True)
+        server, url = start_prefect(home)
+        env.update(PREFECT_API_URL=url, PREFECT_HOME=str(home))
+    results = []
+    try:
+        for n in sizes:
+            results.append(bench_size(n, args, env))
+            report = markdown(results, args)
+            (args.keep / "results.md").write_text(report, encoding="utf-8")
+            (args.keep / "results.json").write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
+    finally:
+        if server is not None:
+            stop_prefect(server)
+    print()
+    print(markdown(results, args))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,102 @@
+"""Which files a run writes for each department: HTML, PNG, Excel, Word (`jixiao run --formats`).
+
+Per department folder `<out>/<year>/<部门编码>/`:
+
+- html: `index.html` (every sentence and table), one page per table, `summary.html`;
+- png: one picture per table (`table_2_3.png`), drawn by headless Chromium;
+- xlsx: `<部门编码>_<year>.xlsx`, one formatted sheet per table and the sentences;
+- docx: `<部门编码>_<year>.docx`, the sentences and the tables as Word tables.
+
+The year's index page for the bureau, `<out>/<year>/index.html`, comes with html.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from great_tables import GT
+
+from jixiao.excel_report import write_workbook
+from jixiao.png import MISSING_CHROMIUM, find_chromium, save_pngs
+from jixiao.report import DepartmentReport, write_html
+from jixiao.word_report import write_document
+
+FORMATS = ("html", "png", "xlsx", "docx")
+
+
+def parse_formats(text: str) -> tuple[str, ...]:
+    """"html,png" → ("html", "png"); "all" → every format; "none" → () (the data path alone)."""
+    words = [w.strip().lower() for w in text.split(",") if w.strip()]
+    if words == ["all"] or not words:
+        return FORMATS
+    if words == ["none"]:
+        return ()
+    unknown = [w for w in words if w not in FORMATS]
+    if unknown:
+        raise ValueError(f"unknown format {', '.join(unknown)}: choose from {', '.join(FORMATS)}, all or none")
+    return tuple(f for f in FORMATS if f in words)
+
+
+def file_stem(dept_code: str, year: int | str) -> str:
+    """The Excel and Word files' name: PY-DPF_2022."""
+    return f"{dept_code}_{year}"
+
+
+@dataclass
+class Written:
+    paths: list[Path] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def write_departments(reports: Iterable[tuple[Path, DepartmentReport]], formats: Sequence[str]) -> Written:
+    """Every department's files in the chosen formats; the pictures of all of them with one browser."""
+    written = Written()
+    pictures: list[tuple[GT, Path]] = []
+    folders = []
+    for folder, report in reports:
+        folders.append(folder)
+        if "html" in formats:
+            written.paths.extend(write_html(report, folder))
+        if "xlsx" in formats:
+            written.paths.append(write_workbook(report.tables, report.sentences, report.title,
+                                                folder / f"{file_stem(report.dept_code, report.year)}.xlsx"))
+        if "docx" in formats:
+            written.paths.append(write_document(report.tables, report.sentences, report.title, report.source,
+                                                folder / f"{file_stem(report.dept_code, report.year)}.docx"))
+        if "png" in formats:
+            pictures.extend((gt, folder / f"{key}.png") for key, gt in report.drawn.items())
+    if pictures:
+        drawn, warning = save_pngs(pictures)
+        written.paths.extend(drawn)
+        if warning:
+            written.warnings.append(warning)
+    _remove_stale(folders, formats, written.paths)
+    return written
+
+
+# Per-table files whose set changes with the data (no 表1-1 without tasks).
+_PER_TABLE = {"html": "table_*.html", "png": "table_*.png"}
+
+
+def _remove_stale(folders: Iterable[Path], formats: Sequence[str], written: Sequence[Path]) -> None:
+    """Delete per-table files of the drawn formats that this run did not write.
+
+    An old table_1_1.png, or pictures the browser could not redraw this time,
+    would otherwise sit beside the new files showing figures the marts no longer hold.
+    """
+    keep = set(written)
+    for folder in folders:
+        for fmt, pattern in _PER_TABLE.items():
+            if fmt in formats:
+                for path in folder.glob(pattern):
+                    if path not in keep:
+                        path.unlink()
+
+
+def picture_warning(formats: Sequence[str], loaded: Sequence[str], reports: Sequence[str | Path]) -> str | None:
+    """The run summary's warning when pictures were asked for and none were drawn; None otherwise."""
+    if "png" not in formats or not loaded or any(str(p).endswith(".png") for p in reports):
+        return None
+    return MISSING_CHROMIUM if find_chromium() is None else "Chromium 未能生成 PNG 图片，详见运行日志"

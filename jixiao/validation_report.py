@@ -1,0 +1,172 @@
+"""The run's validation report: what each department has to fix, for the people who fix it.
+
+The finance bureau sends these findings back to departments, so the report is
+grouped by department (rejected ones first), errors before warnings, each
+finding with its file, sheet, cell, the value found and the message. The same
+rows go to a CSV in UTF-8 with a byte-order mark, which Excel opens as UTF-8
+(without the mark it guesses the locale's code page and garbles Chinese).
+Both land in `<out>/<year>/validation.html` and `validation.csv`.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import polars as pl
+from great_tables import GT, loc, style
+
+from jixiao.extract import Department
+
+_CJK_FONTS = ["PingFang SC", "Microsoft YaHei", "Noto Sans CJK SC", "Source Han Sans SC"]
+_ERROR = style.text(color="#b3261e", weight="bold")
+_WARNING = style.text(color="#8a5a00", weight="bold")
+_REJECTED = style.fill(color="#fdecea")
+_SEVERITY = {"error": "错误", "warning": "警告"}
+_CELL = re.compile(r"^([A-Z]+)([0-9]+)$")
+
+# The CSV's columns, in the order a clerk reads a finding.
+CSV_COLUMNS = {
+    "dept_code": "部门编码", "file": "文件", "outcome": "处理结果", "severity": "级别", "sheet": "工作表",
+    "cell": "单元格", "value": "填写值", "message": "问题说明", "rule": "规则",
+}
+
+
+def department_lines(departments: list[Department], findings: pl.DataFrame, statuses: pl.DataFrame) -> pl.DataFrame:
+    """One line per input the run read: dept_code, file, outcome (Chinese), rejected, errors, warnings, note.
+
+    `statuses` is audit.department_status for the year: it says whether a rejected department's
+    last good data is still in the marts (and so marked stale)."""
+    counts = {(r["file"], r["severity"]): r["n"] for r in findings.group_by("file", "severity").len("n").iter_rows(named=True)}
+    by_code = {r["dept_code"]: r for r in statuses.iter_rows(named=True)}
+    by_file = {r["last_file"]: r for r in statuses.iter_rows(named=True)}
+    lines = []
+    for d in departments:
+        status = by_code.get(d.dept_code) if d.dept_code else by_file.get(d.file)
+        stale = bool(status and status["is_stale"] and d.has_errors)
+        if not d.has_errors:
+            outcome = "已载入"
+        elif stale:
+            outcome = "被拒收：沿用上次载入的数据（已标记为过期）"
+        else:
+            outcome = "被拒收：数据仓库中无该部门数据"
+        notes = []
+        if stale:
+            notes.append(f"报表中仍是运行 {status['loaded_run_id']} 载入的数据")
+        if d.ignored_sheets:
+            notes.append("未读取的工作表：" + "、".join(d.ignored_sheets))
+        lines.append({
+            "dept_code": d.dept_code or "（未知）", "file": d.file, "outcome": outcome, "rejected": d.has_errors,
+            "errors": counts.get((d.file, "error"), 0), "warnings": counts.get((d.file, "warning"), 0),
+            "note": "；".join(notes),
+        })
+    schema = {"dept_code": pl.String, "file": pl.String, "outcome": pl.String, "rejected": pl.Boolean,
+              "errors": pl.Int64, "warnings": pl.Int64, "note": pl.String}
+    frame = pl.DataFrame(lines, schema=schema)
+    return frame.sort(["rejected", "errors", "warnings", "dept_code", "file"], descending=[True, True, True, False, False])
+
+
+def finding_lines(findings: pl.DataFrame, departments: pl.DataFrame) -> pl.DataFrame:
+    """Findings in reading order: by department as `departments` orders them, errors first, then by place."""
+    order = {(r["file"]): i for i, r in enumerate(departments.iter_rows(named=True))}
+    outcome = {r["file"]: r["outcome"] for r in departments.iter_rows(named=True)}
+    rows = []
+    for f in findings.iter_rows(named=True):
+        rows.append({
+            "dept_code": f["dept_code"] or "（未知）", "file": f["file"] or "", "outcome": outcome.get(f["file"], ""),
+            "severity": _SEVERITY.get(f["severity"], f["severity"]), "sheet": f["sheet"] or "",
+            "cell": f["cell"] or "", "value": "" if f["value"] is None else str(f["value"]),
+            "message": f["message"], "rule": f["rule"],
+            "_order": (order.get(f["file"], len(order)), f["severity"] != "error", f["sheet"] or "",
+                       *_cell_key(f["cell"]), f["rule"]),
+        })
+    rows.sort(key=lambda r: r["_order"])
+    schema = {key: pl.String for key in CSV_COLUMNS}
+    return pl.DataFrame([{k: r[k] for k in CSV_COLUMNS} for r in rows], schema=schema)
+
+
+def _cell_key(cell: str | None) -> tuple[int, int]:
+    """D10 after D9: cells ordered by row, then column, as a person scans a sheet."""
+    match = _CELL.match(cell or "")
+    if not match:
+        return (0, 0)
+    letters, row = match.groups()
+    col = 0
+    for ch in letters:
+        col = col * 26 + ord(ch) - 64
+    return int(row), col
+
+
+def build_departments_table(lines: pl.DataFrame, year: int, run_id: str) -> GT:
+    rejected = [i for i, r in enumerate(lines.iter_rows(named=True)) if r["rejected"]]
+    loaded = lines.height - len(rejected)
+    table = lines.drop("rejected").with_columns(pl.col("errors", "warnings").cast(pl.String))
+    gt = (
+        GT(table, id="validation-departments")
+        # structure
+        .tab_header(title=f"{year}年度工作簿校验结果",
+                    subtitle=f"共 {lines.height} 份，已载入 {loaded} 份，被拒收 {len(rejected)} 份")
+        .cols_label(dept_code="部门编码", file="文件", outcome="处理结果", errors="错误", warnings="警告", note="说明")
+        # formatting
+        .cols_align("right", columns=["errors", "warnings"])
+    )
+    # style
+    if rejected:
+        gt = gt.tab_style(_REJECTED, loc.body(rows=rejected)).tab_style(_ERROR, loc.body(columns="outcome", rows=rejected))
+    return (
+        gt.tab_source_note("被拒收的工作簿整体未载入；请按下表逐项修正后重新提交。警告不影响载入，但请核实。")
+        .tab_source_note(f"运行编号 {run_id}")
+        .opt_table_font(font=_CJK_FONTS)
+    )
+
+
+def build_findings_table(lines: pl.DataFrame, run_id: str) -> GT:
+    grouped = lines.with_columns(
+        pl.concat_str([pl.col("dept_code"), pl.lit(" · "), pl.col("file"), pl.lit("（"), pl.col("outcome"), pl.lit("）")])
+        .alias("group")
+    ).select("group", "severity", "sheet", "cell", "value", "message", "rule")
+    errors = [i for i, s in enumerate(grouped["severity"]) if s == "错误"]
+    warnings = [i for i, s in enumerate(grouped["severity"]) if s != "错误"]
+    gt = (
+        GT(grouped, groupname_col="group", id="validation-findings")
+        # structure
+        .tab_header(title="校验问题明细", subtitle="按部门分组，错误在前；单元格为 Excel 中的位置")
+        .cols_label(severity="级别", sheet="工作表", cell="单元格", value="填写值", message="问题说明", rule="规则")
+        # formatting: short columns kept on one line, the message takes the rest
+        .cols_width(cases={"severity": "4em", "sheet": "7em", "cell": "5em", "value": "12em", "message": "32em"})
+    )
+    # style
+    if errors:
+        gt = gt.tab_style(_ERROR, loc.body(columns="severity", rows=errors))
+    if warnings:
+        gt = gt.tab_style(_WARNING, loc.body(columns="severity", rows=warnings))
+    return gt.tab_source_note(f"运行编号 {run_id}").opt_table_font(font=_CJK_FONTS)
+
+
+def _page(title: str, fragments: list[str]) -> bytes:
+    body = "\n".join(fragments)
+    return (
+        '<!DOCTYPE html>\n<html lang="zh-CN">\n<head>\n<meta charset="utf-8">\n'
+        f"<title>{title}</title>\n</head>\n<body>\n{body}\n</body>\n</html>\n"
+    ).encode("utf-8")
+
+
+def write_validation_report(out_dir: Path, year: int, run_id: str, departments: list[Department],
+                            findings: pl.DataFrame, statuses: pl.DataFrame) -> list[Path]:
+    """validation.html and validation.csv under out_dir/<year>/; returns their paths.
+
+    `findings` has the columns of audit.validation_issues (dept_code, file, sheet, cell, severity,
+    rule, message, value); `statuses` those of audit.department_status."""
+    summary = department_lines(departments, findings, statuses)
+    lines = finding_lines(findings, summary)
+    fragments = [build_departments_table(summary, year, run_id).as_raw_html()]
+    if lines.height:
+        fragments.append(build_findings_table(lines, run_id).as_raw_html())
+    else:
+        fragments.append("<p>未发现任何问题。</p>")
+    folder = out_dir / str(year)
+    folder.mkdir(parents=True, exist_ok=True)
+    html, csv = folder / "validation.html", folder / "validation.csv"
+    html.write_bytes(_page(f"{year}年度工作簿校验结果", fragments))
+    lines.rename(CSV_COLUMNS).write_csv(csv, include_bom=True)
+    return [html, csv]

@@ -1,0 +1,195 @@
+"""What a run leaves in Prefect: its final state and artifacts; and how it behaves when things go wrong.
+
+The real year flow against the session's Prefect test server, real workbooks,
+a DuckDB file in tmp_path.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+from prefect import flow, get_client
+from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
+from prefect.runtime import flow_run
+from prefect.states import Failed
+from typer.testing import CliRunner
+
+from flows.policies import is_transient, warehouse_limit_name
+from flows.year import read_workbooks, run_year, wait_for_workbooks
+from jixiao import pipeline
+from jixiao.changes import InputsChanging
+from jixiao.display import fmt_percent, fmt_score
+from jixiao.rulesets import load_rulesets
+from jixiao.seed import SEED_BOOK
+from jixiao.warehouse import WarehouseLocked
+from jixiao.workbook import Project, write_workbook
+from tests.conftest import SEED_WORKBOOK, query
+
+HTML = ["html"]  # the data path and the HTML tables; pictures and documents have their own tests
+
+# Another department's workbook whose first project has a negative budget: an error, so it is rejected.
+FIRST = SEED_BOOK.projects[0]
+BROKEN = dataclasses.replace(
+    SEED_BOOK,
+    info={**SEED_BOOK.info, "部门名称": "番禺区测试局", "部门简称": "测试局", "部门编码": "PY-BAD"},
+    projects=(Project(FIRST.task, FIRST.name, -800.0, FIRST.spent), *SEED_BOOK.projects[1:]),
+)
+
+
+def artifacts(flow_run_id) -> dict[str, object]:
+    with get_client(sync_client=True) as client:
+        found = client.read_artifacts(
+            artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id])))
+    return {a.key: a for a in found}
+
+
+def run_state(settings):
+    return run_year(settings.year, settings.raw_dir, settings.warehouse, settings.out_dir, formats=HTML,
+                    return_state=True)
+
+
+def test_a_clean_run_ends_completed_with_its_artifacts(seed_raw, settings_for, prefect_server):
+    settings = settings_for(seed_raw)
+    state = run_state(settings)
+    assert (state.type.value, state.name) == ("COMPLETED", "Completed")
+    assert "PY-DPF" in state.message
+    summary = state.result()
+    assert summary.loaded == ("PY-DPF",)
+
+    found = artifacts(state.state_details.flow_run_id)
+    assert set(found) == {"jixiao-2022-departments", "jixiao-2022-reports"}
+    assert found["jixiao-2022-departments"].type == "table"
+    mart = query(settings, "select * from mart.department_summary")[0]
+    assert json.loads(found["jixiao-2022-departments"].data) == [{
+        "部门编码": "PY-DPF", "部门名称": "广州市番禺区残疾人联合会", "工作簿": SEED_WORKBOOK.name, "状态": "已载入",
+        "得分": fmt_score(mart["total_score"]), "等级": mart["grade"], "执行率": fmt_percent(mart["execution_rate"]),
+        "错误": 0, "警告": summary.warnings,
+    }]
+    markdown = found["jixiao-2022-reports"].data
+    index = settings.out_dir / "2022" / "PY-DPF" / "index.html"
+    assert f"[index.html]({index.resolve().as_uri()})" in markdown
+    assert f"[validation.html]({(settings.out_dir / '2022' / 'validation.html').resolve().as_uri()})" in markdown
+    assert "`reconcile.project_spent_yuan`" in markdown  # the seed's 3,546.25 against 3,456.25
+    assert summary.run_id in markdown
+
+
+def test_a_rejected_workbook_ends_partial_and_the_others_load(seed_raw, settings_for, prefect_server):
+    write_workbook(BROKEN, seed_raw / "2022" / "测试局.xlsx")
+    settings = settings_for(seed_raw)
+    state = run_state(settings)
+    assert (state.type.value, state.name) == ("COMPLETED", "Partial")
+    assert "测试局.xlsx（PY-BAD）" in state.message and "PY-DPF" in state.message
+    assert state.result().loaded == ("PY-DPF",)
+    assert [r["dept_code"] for r in query(settings, "select dept_code from mart.department_summary")] == ["PY-DPF"]
+
+    table = json.loads(artifacts(state.state_details.flow_run_id)["jixiao-2022-departments"].data)
+    assert [(r["部门编码"], r["状态"], r["得分"]) for r in table] == [
+        ("PY-BAD", "被拒收", "—"), ("PY-DPF", "已载入", fmt_score(query(
+            settings, "select total_score from mart.department_summary")[0]["total_score"]))]
+    assert table[0]["错误"] >= 1
+
+    # the command line says the same with its exit status
+    from jixiao.cli import app
+
+    result = CliRunner().invoke(app, ["run", "--year", "2022", "--raw", str(seed_raw), "--warehouse",
+                                      str(settings.warehouse), "--out", str(settings.out_dir), "--formats", "html",
+                                      "--force"])
+    assert result.exit_code == 1, result.output
+
+
+def test_a_retried_flow_run_reuses_the_read(seed_raw, settings_for, prefect_server):
+    settings = settings_for(seed_raw)
+    rulesets = load_rulesets()
+
+    @flow(retries=1, retry_delay_seconds=0)
+    def interrupted_after_validation():
+        run_id = pipeline.new_run_id()
+        pipeline.start_run(settings, run_id, force=True)
+        read = read_workbooks(settings, run_id, return_state=True)
+        departments = read.result()
+        as_read = dict(departments[0].info)
+        pipeline.check_departments(departments, settings.year, rulesets, None)  # annotates the departments
+        if flow_run.run_count == 1:
+            raise RuntimeError("the run breaks after reading, as a crash of a later step would")
+        return read.name, as_read
+
+    state, as_read = interrupted_after_validation()
+    assert state == "Cached"
+    assert as_read == pipeline.read_departments(settings)[0].info  # a clean copy, not the one validation annotated
+
+
+def test_a_workbook_still_being_copied_is_retried(raw_dir, prefect_server):
+    (raw_dir / "2022").mkdir()
+    target = raw_dir / "2022" / SEED_WORKBOOK.name
+    source = SEED_WORKBOOK.read_bytes()
+
+    def copy_slowly():
+        with target.open("wb") as out:
+            for start in range(0, len(source), 1024):  # 15 KB over about 1.5 s
+                out.write(source[start:start + 1024])
+                out.flush()
+                time.sleep(0.1)
+
+    from jixiao.settings import Settings
+
+    copying = threading.Thread(target=copy_slowly)
+    copying.start()
+    time.sleep(0.05)
+
+    @flow
+    def settle():
+        return wait_for_workbooks.with_options(retry_delay_seconds=0.1)(Settings(2022, raw_dir), return_state=True)
+
+    state = settle()
+    copying.join()
+    assert state.is_completed() and state.result() == [target]
+    with get_client(sync_client=True) as client:
+        task_run = client.read_task_run(state.state_details.task_run_id)
+    assert task_run.run_count >= 2  # the first attempt saw the file grow
+
+
+@pytest.mark.parametrize("error, transient", [
+    (InputsChanging("x.xlsx"), True), (PermissionError("locked by Excel"), True),
+    (WarehouseLocked("held"), True), (ValueError("a bug"), False), (KeyError("a bug"), False),
+])
+def test_only_transient_failures_are_retried(error, transient):
+    assert is_transient(None, None, Failed(data=error)) is transient
+
+
+HOLD_AND_DIE = """
+import sys, time
+from prefect import get_client
+from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
+from prefect.concurrency.sync import concurrency
+with get_client(sync_client=True) as client:
+    client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name=sys.argv[1], limit=1))
+with concurrency(sys.argv[1], occupy=1, strict=True):
+    print("held", flush=True)
+    time.sleep(600)
+"""
+
+
+def test_a_slot_left_by_a_killed_run_is_freed(seed_raw, settings_for, prefect_api_url):
+    settings = settings_for(seed_raw)
+    name = warehouse_limit_name(settings.warehouse)
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_AND_DIE, name], stdout=subprocess.PIPE, text=True,
+                              env={**os.environ, "PREFECT_API_URL": prefect_api_url})
+    try:
+        assert holder.stdout.readline().strip() == "held"
+    finally:
+        holder.kill()  # as the OOM killer or a power cut would: no chance to give the slot back
+        holder.wait()
+    with get_client(sync_client=True) as client:
+        assert client.read_global_concurrency_limit_by_name(name).active_slots == 1
+    state = run_state(settings)
+    assert state.is_completed(), state.message
+    with get_client(sync_client=True) as client:
+        limit = client.read_global_concurrency_limit_by_name(name)
+    assert (limit.limit, limit.active_slots) == (1, 0)

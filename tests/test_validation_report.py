@@ -1,0 +1,139 @@
+"""The run's validation report (HTML grouped by department, errors first; CSV for Excel) and
+stale marking of a rejected department's kept data (audit.department_status)."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+
+import polars as pl
+import pytest
+
+from jixiao.extract import Department
+from jixiao.findings import Finding
+from jixiao.validation_report import CSV_COLUMNS, department_lines, finding_lines, write_validation_report
+from jixiao.workbook import Project, write_workbook
+from tests.conftest import query
+from tests.test_other_departments import EDU, PLAIN
+from tests.workbook_files import edit
+
+FINDING_COLUMNS = ["run_id", "year", "dept_code", "file", "sheet", "cell", "severity", "rule", "message", "value"]
+
+
+def _findings(*found: Finding) -> pl.DataFrame:
+    rows = [{**f.as_row(), "run_id": "r", "year": 2022} for f in found]
+    return pl.DataFrame(rows, schema={c: pl.Int32 if c == "year" else pl.String for c in FINDING_COLUMNS})
+
+
+def _statuses(*rows: dict) -> pl.DataFrame:
+    schema = {"year": pl.Int32, "dept_code": pl.String, "last_file": pl.String, "is_stale": pl.Boolean,
+              "loaded_run_id": pl.String}
+    return pl.DataFrame(list(rows), schema=schema)
+
+
+def _dept(file: str, code: str | None, *found: Finding) -> Department:
+    dept = Department(file, 2022, code)
+    dept.findings.extend(found)
+    return dept
+
+
+WARN = Finding("warning", "project.overspent", "支出金额大于预算金额", "a.xlsx", "项目支出", "D10", "9", "A")
+ERR_D9 = Finding("error", "number.not_a_number", "支出金额应为数字", "a.xlsx", "项目支出", "D9", "六百万", "A")
+ERR_C10 = Finding("error", "number.not_a_number", "预算金额应为数字", "a.xlsx", "项目支出", "C10", "<b>x</b>", "A")
+BROKEN = Finding("error", "workbook.damaged", "文件不完整或已损坏", "b.xlsx")
+OTHER = Finding("warning", "sheet.hidden", "该工作表是隐藏的", "c.xlsx", "报告数值", None, None, "C")
+
+
+def test_lines_are_grouped_rejected_first_and_errors_first():
+    departments = [_dept("c.xlsx", "C", OTHER), _dept("a.xlsx", "A", WARN, ERR_D9, ERR_C10), _dept("b.xlsx", None, BROKEN)]
+    findings = _findings(OTHER, WARN, ERR_C10, ERR_D9, BROKEN)
+    summary = department_lines(departments, findings, _statuses(
+        {"year": 2022, "dept_code": "A", "last_file": "a.xlsx", "is_stale": True, "loaded_run_id": "r0"}))
+    assert summary.select("dept_code", "outcome", "errors", "warnings").rows() == [
+        ("A", "被拒收：沿用上次载入的数据（已标记为过期）", 2, 1),
+        ("（未知）", "被拒收：数据仓库中无该部门数据", 1, 0),
+        ("C", "已载入", 0, 1),
+    ]
+    assert "r0" in summary["note"][0]
+    lines = finding_lines(findings, summary)
+    assert lines.select("file", "severity", "cell").rows() == [
+        ("a.xlsx", "错误", "D9"), ("a.xlsx", "错误", "C10"), ("a.xlsx", "警告", "D10"),
+        ("b.xlsx", "错误", ""), ("c.xlsx", "警告", ""),
+    ]
+
+
+def test_the_files(tmp_path):
+    departments = [_dept("a.xlsx", "A", WARN, ERR_D9, ERR_C10)]
+    departments[0].ignored_sheets = ["填表说明"]
+    paths = write_validation_report(tmp_path, 2022, "run-1", departments, _findings(WARN, ERR_D9, ERR_C10), _statuses())
+    assert paths == [tmp_path / "2022" / "validation.html", tmp_path / "2022" / "validation.csv"]
+    raw = paths[1].read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # Excel reads UTF-8 only with the mark
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert list(rows[0]) == list(CSV_COLUMNS.values())
+    assert [(r["单元格"], r["级别"], r["填写值"]) for r in rows] == [("D9", "错误", "六百万"), ("C10", "错误", "<b>x</b>"),
+                                                            ("D10", "警告", "9")]
+    html = paths[0].read_text(encoding="utf-8")
+    assert "A · a.xlsx（被拒收：数据仓库中无该部门数据）" in html
+    assert "&lt;b&gt;x&lt;/b&gt;" in html and "<b>x</b>" not in html
+    assert "未读取的工作表：填表说明" in html
+    assert html == paths[0].read_text(encoding="utf-8")
+    again = write_validation_report(tmp_path, 2022, "run-1", departments, _findings(WARN, ERR_D9, ERR_C10), _statuses())
+    assert again[0].read_bytes() == html.encode("utf-8")  # deterministic: comparable across runs
+
+
+def test_a_clean_run(tmp_path):
+    html, csv_path = write_validation_report(tmp_path, 2022, "run-1", [_dept("a.xlsx", "A")], _findings(), _statuses())
+    assert "未发现任何问题" in html.read_text(encoding="utf-8")
+    assert csv_path.read_bytes().decode("utf-8-sig").splitlines() == [",".join(CSV_COLUMNS.values())]
+
+
+# --- through the flow: a department whose corrected workbook later breaks -------------------
+
+
+@pytest.fixture
+def edu_raw(raw_dir):
+    write_workbook(EDU, raw_dir / "2022" / "教育局.xlsx", PLAIN)
+    return raw_dir
+
+
+@pytest.fixture
+def run_data(prefect_server):
+    """The real flow, drawing no department reports: this is about the data and the validation report."""
+    from flows.year import run_year
+
+    return lambda s: run_year(s.year, s.raw_dir, s.warehouse, s.out_dir, force=s.force, formats=[])
+
+
+def _status(settings) -> dict:
+    return query(settings, "select * from audit.department_status where dept_code = 'PY-EDU'")[0]
+
+
+def test_a_rejected_department_keeps_its_data_marked_stale(edu_raw, settings_for, run_data):
+    settings = settings_for(edu_raw)
+    first = run_data(settings)
+    good = query(settings, "select * from mart.project_spending order by all")
+    assert (_status(settings)["last_status"], _status(settings)["is_stale"]) == ("loaded", False)
+
+    workbook = edu_raw / "2022" / "教育局.xlsx"
+    edit(workbook, workbook, 项目支出={"D4": "六百万"})
+    second = run_data(settings)
+    assert second.exit_code == 1
+    assert query(settings, "select * from mart.project_spending order by all") == good
+    status = _status(settings)
+    assert (status["last_status"], status["is_stale"], status["loaded_run_id"], status["stale_since_run_id"]) == (
+        "rejected", True, first.run_id, second.run_id)
+    html = (settings.out_dir / "2022" / "validation.html").read_text(encoding="utf-8")
+    assert "沿用上次载入的数据（已标记为过期）" in html and "六百万" in html
+
+    third = run_data(dataclasses.replace(settings, force=True))  # still broken: stale since the second run
+    assert (_status(settings)["stale_since_run_id"], _status(settings)["last_run_id"]) == (second.run_id, third.run_id)
+
+    fixed = dataclasses.replace(EDU, projects=(*EDU.projects[:2], Project("任务2：校舍维护", "校舍维修改造", 800.0, 700.0)))
+    write_workbook(fixed, workbook, PLAIN)
+    fourth = run_data(settings)
+    status = _status(settings)
+    assert (status["is_stale"], status["loaded_run_id"], status["stale_since_run_id"]) == (False, fourth.run_id, None)
+    rows = query(settings, "select spent_yuan from mart.project_spending where project = '校舍维修改造'")
+    assert str(rows[0]["spent_yuan"]) == "7000000.00"
