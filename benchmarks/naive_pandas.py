@@ -90,7 +90,7 @@ def table(raw: pd.DataFrame, key: str) -> tuple[pd.DataFrame, float]:
             rename[found] = col
     frame = frame[list(rename)].rename(columns=rename).dropna(how="all")
     # repeated header rows of a table split over pages
-    return frame[frame.iloc[:, 0].map(clean).str.split("(").str[0] != headers[headers.index(list(rename)[0])]], scale
+    return frame[frame.iloc[:, 0].map(clean).str.split("(").str[0] != next(iter(rename))], scale
 
 
 def read_department(path: Path) -> dict[str, pd.DataFrame]:
@@ -98,8 +98,13 @@ def read_department(path: Path) -> dict[str, pd.DataFrame]:
     out = {}
     basic, _ = table(find_sheet(book, "basic"), "basic")
     info = {clean(k): v for k, v in zip(basic["label"], basic["value"])}
-    get = lambda prefix: next((v for k, v in info.items() if k.startswith(prefix)), None)  # noqa: E731
-    unit = lambda prefix: 0.0001 if any(k.startswith(prefix) and "(元)" in k for k in info) else 1.0  # noqa: E731
+
+    def get(prefix: str):
+        return next((v for k, v in info.items() if k.startswith(prefix)), None)
+
+    def unit(prefix: str) -> float:
+        return 0.0001 if any(k.startswith(prefix) and "(元)" in k for k in info) else 1.0
+
     code = clean(get("部门编码"))
     budget = float(to_number(pd.Series([get("全年预算数")])).iloc[0]) * unit("全年预算数")
     spent = float(to_number(pd.Series([get("财政拨款支出")])).iloc[0]) * unit("财政拨款支出")

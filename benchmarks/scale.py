@@ -190,7 +190,7 @@ def bench_size(n: int, args, env: dict[str, str]) -> dict:
 
     print(f"\n== {n} departments", flush=True)
     set_dir, generated = ensure_set(args.keep / "sets", n, args.year, args.seed, args.broken_share)
-    print(f"  set {set_dir} ({'generated in %.1f s' % generated if generated else 'cached'})", flush=True)
+    print(f"  set {set_dir} ({f'generated in {generated:.1f} s' if generated else 'cached'})", flush=True)
     year_dir = set_dir / str(args.year)
     work = args.keep / "runs" / f"n{n}"
     timeout = args.timeout
@@ -200,23 +200,27 @@ def bench_size(n: int, args, env: dict[str, str]) -> dict:
         print(f"  {m.name:<22} {m.seconds:9.2f} s  {n / m.seconds:8.1f} wb/s  {m.peak_rss_mib:8.0f} MiB"
               f"  exit {m.exit_code}", flush=True)
 
-    for reader in ("fastexcel", "calamine"):
+    wanted = set(args.measures.split(","))
+    load_before = os.getloadavg()[0]
+    for reader in ("fastexcel", "calamine") if "floor" in wanted else ():
         m = run_process(f"read floor ({reader})", [sys.executable, str(HERE / "scale.py"), "_floor", str(year_dir),
                                                    reader], env, timeout)
         measures[f"floor_{reader}"] = m
         show(m)
-    m = jixiao_run("jixiao data path", set_dir, work / "data", args.year, "none", env, timeout)
-    measures["data"] = m
-    show(m)
+    if "data" in wanted:
+        m = jixiao_run("jixiao data path", set_dir, work / "data", args.year, "none", env, timeout)
+        measures["data"] = m
+        show(m)
     # The full run reads a copy of the set: the nightly mutates it afterwards.
     raw = work / "full" / "raw"
-    shutil.rmtree(work / "full", ignore_errors=True)
-    shutil.copytree(set_dir, raw)
-    m = jixiao_run(f"jixiao full ({args.full_formats})", raw, work / "full" / "run", args.year, args.full_formats, env,
-                   timeout)
-    measures["full"] = m
-    show(m)
-    if not args.skip_naive:
+    if "full" in wanted:
+        shutil.rmtree(work / "full", ignore_errors=True)
+        shutil.copytree(set_dir, raw)
+        m = jixiao_run(f"jixiao full ({args.full_formats})", raw, work / "full" / "run", args.year, args.full_formats,
+                       env, timeout)
+        measures["full"] = m
+        show(m)
+    if "naive" in wanted:
         nv = work / "naive"
         shutil.rmtree(nv, ignore_errors=True)
         m = run_process("naive pandas+openpyxl", [sys.executable, str(HERE / "naive_pandas.py"), "--raw", str(set_dir),
@@ -224,14 +228,17 @@ def bench_size(n: int, args, env: dict[str, str]) -> dict:
                                                   "--warehouse", str(nv / "naive.duckdb")], env, timeout)
         measures["naive"] = m
         show(m)
-    changed = mutate(raw, args.nightly_share, args.year, seed=1)
-    m = jixiao_run(f"nightly ({len(changed)} changed)", raw, work / "full" / "run", args.year, args.full_formats, env,
-                   timeout, fresh=False)
-    measures["nightly"] = m
-    show(m)
+    changed = []
+    if "nightly" in wanted and measures.get("full") and measures["full"].exit_code in (0, 1):
+        changed = mutate(raw, args.nightly_share, args.year, seed=1)
+        m = jixiao_run(f"nightly ({len(changed)} changed)", raw, work / "full" / "run", args.year, args.full_formats,
+                       env, timeout, fresh=False)
+        measures["nightly"] = m
+        show(m)
     if not args.keep_runs:
         shutil.rmtree(work, ignore_errors=True)
     return {"departments": n, "generated_seconds": generated, "changed": len(changed),
+            "load_average": [round(load_before, 1), round(os.getloadavg()[0], 1)],
             "measures": {k: asdict(v) for k, v in measures.items()}}
 
 
@@ -249,7 +256,9 @@ def markdown(results: list[dict], args) -> str:
         f"Measured {time.strftime('%Y-%m-%d')} on {os.cpu_count()} cores ({platform.processor() or platform.machine()}), "
         f"Python {platform.python_version()}; {args.broken_share:.0%} of workbooks broken; full run = "
         f"`--formats {args.full_formats}`; nightly = {args.nightly_share:.0%} of the workbooks changed; "
-        "each measure its own process, against a running Prefect server.",
+        "each measure its own process, against a running Prefect server. Load average (1 min) at the start and "
+        "end of each size: " + "; ".join(f"{r['departments']:,}: {r['load_average'][0]} → {r['load_average'][1]}"
+                                         for r in results) + ".",
         "",
         "| departments | measure | seconds | workbooks/s | peak RSS (MiB) |",
         "|---:|---|---:|---:|---:|",
@@ -274,11 +283,12 @@ def markdown(results: list[dict], args) -> str:
               "|---:|---:|---:|---:|---:|"]
     for r in results:
         m = r["measures"]
-        floor = min((m[k] for k in ("floor_fastexcel", "floor_calamine") if m.get(k)), key=lambda x: x["seconds"])
+        floor = min((m[k] for k in ("floor_fastexcel", "floor_calamine") if m.get(k)), key=lambda x: x["seconds"],
+                    default=None)
         lines.append(f"| {r['departments']:,} | {_ratio(m.get('naive'), m.get('data'))} | {_ratio(m.get('data'), floor)} | "
                      f"{_ratio(m.get('naive'), m.get('full'))} | {_ratio(m.get('nightly'), m.get('full'))} |")
-    lines += ["", "Seconds per stage (audit.run_stages); *other* is the rest of the process: start-up, imports, "
-              "Prefect, the run ledger.", "",
+    lines += ["", ("Seconds per stage (audit.run_stages); *other* is the rest of the process: start-up, imports, "
+                   "Prefect, the run ledger."), "",
               "| departments | run | " + " | ".join(STAGES) + " | other |", "|---:|---|" + "---:|" * (len(STAGES) + 1)]
     for r in results:
         for key in ("data", "full", "nightly"):
@@ -306,7 +316,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--broken-share", type=float, default=0.02)
     parser.add_argument("--full-formats", default="html", help="--formats of the full run and the nightly")
     parser.add_argument("--nightly-share", type=float, default=0.01)
-    parser.add_argument("--skip-naive", action="store_true")
+    parser.add_argument("--measures", default="floor,data,full,naive,nightly",
+                        help="which of floor,data,full,naive,nightly to time")
     parser.add_argument("--keep-runs", action="store_true", help="keep each run's warehouse and reports")
     parser.add_argument("--timeout", type=float, default=None, help="seconds before a measured process is killed")
     args = parser.parse_args(argv)

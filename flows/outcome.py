@@ -128,7 +128,7 @@ def _cell(text: str) -> str:
 
 
 def outcome_message(summary: RunSummary) -> str:
-    if getattr(summary, "skipped", False):
+    if summary.skipped:
         return f"{summary.year} 年度的工作簿与代码自上次运行以来均未变化，未重新处理。"
     loaded = f"已载入 {len(summary.loaded)} 个部门（{'、'.join(summary.loaded) or '无'}）"
     if summary.rejected:

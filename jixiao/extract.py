@@ -79,13 +79,16 @@ def read_department(path: Path, folder_year: int) -> Department:
     """One department's input, read and typed. Never raises: whatever goes wrong with one file is a
     finding for that file, and the run goes on with the other departments."""
     try:
-        return extract_department(read_workbook(path), folder_year)
+        dept = extract_department(read_workbook(path), folder_year)
     except Exception as exc:  # the safety net under every rule above; a bug here must not cost the district its run
         log.debug("reading %s failed", path, exc_info=True)
         dept = Department(Path(path).name, year=folder_year)
         dept.error("workbook.internal_error",
                    f"读取该文件时程序出错（{type(exc).__name__}：{str(exc)[:200]}），请将文件转交数据管理员")
         return dept
+    if dept.ignored_sheets:
+        log.info("%s: sheets of no known name, not read: %s", dept.file, ", ".join(dept.ignored_sheets))
+    return dept
 
 
 def extract_department(book: Workbook, folder_year: int) -> Department:

@@ -28,8 +28,7 @@ from jixiao.findings import Finding
 from jixiao.limits import MAX_CELL_CHARS, MAX_SHEET_ROWS
 from jixiao.pipeline import check_departments
 from jixiao.rulesets import load_rulesets
-from jixiao.seed import SEED_BOOK
-from jixiao.workbook import Indicator, Layout, Project, ScoreItem, write_workbook
+from jixiao.workbook import ScoreItem, write_workbook
 from tests.conftest import SEED_WORKBOOK, query
 from tests.test_other_departments import EDU, PLAIN
 from tests.workbook_files import Formula, edit, grids, patch_sheet, write_grids
@@ -285,7 +284,7 @@ def test_duplicated_rows(year_dir):
     assert [f.cell for f in indicators] == ["C2", "C9"]
 
 
-def test_names_differing_by_punctuation_are_not_duplicates(tmp_path):
+def test_names_differing_by_punctuation_are_not_duplicates():
     dept = checked(SEED_WORKBOOK)[0]
     assert not any(f.rule.endswith("duplicate") for f in dept.findings)
 
