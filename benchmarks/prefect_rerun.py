@@ -84,7 +84,11 @@ def main() -> None:
     parser.add_argument("--deployment", action="store_true", help="also time a deployment run against jixiao serve")
     args = parser.parse_args()
 
-    scratch = Path(tempfile.mkdtemp(prefix="jixiao-bench-"))
+    with tempfile.TemporaryDirectory(prefix="jixiao-bench-") as folder:
+        measure(args, Path(folder))
+
+
+def measure(args: argparse.Namespace, scratch: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
     env.update(PREFECT_HOME=str(scratch / "prefect-home"), PREFECT_SERVER_ANALYTICS_ENABLED="false")
     warehouse = scratch / "warehouse" / "jixiao.duckdb"
