@@ -118,7 +118,8 @@ def run_year(
     force: bool = False,
     formats: list[str] | None = None,  # html, png, xlsx, docx; None: all, []: draw nothing
 ) -> pipeline.RunSummary:
-    settings = Settings(year, Path(raw_dir), Path(warehouse), Path(out_dir), tuple(departments or ()), ruleset, force)
+    settings = Settings(year, Path(raw_dir), Path(warehouse), Path(out_dir), tuple(departments or ()), ruleset, force,
+                        formats=None if formats is None else tuple(formats))
     rulesets = load_rulesets()
     run_id = pipeline.new_run_id()
     # One run per warehouse: the file lock queues runs, the Prefect slot shows the writer in the UI.
@@ -131,7 +132,7 @@ def run_year(
             batch = validate_sheets(found, settings, rulesets, run_id)
             mismatches = load_warehouse(batch, settings, run_id, rulesets)
             validation = write_validation_report(settings, batch, run_id)
-            reports = render_tables(settings, batch, run_id, FORMATS if formats is None else tuple(formats))
+            reports = render_tables(settings, batch, run_id, FORMATS if settings.formats is None else settings.formats)
             export_parquet(settings, batch, run_id)
             summary = finish_run(settings, run_id, batch, mismatches, reports)
         except BaseException:

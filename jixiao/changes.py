@@ -2,9 +2,10 @@
 
 A year is due when its workbooks differ, by name or content, from those the
 year's last finished full run read (as recorded in `audit.run_inputs`). Files
-are matched by name within the year folder: the ledger keeps the path as the
-run was given it, and a served nightly gets absolute paths where `jixiao run`
-gets relative ones. A touched but unchanged file is not a change.
+are matched by their path within the year folder (`name`): a served nightly
+gets absolute paths where `jixiao run` gets relative ones, and two department
+folders of CSV files both hold a 基本情况.csv. A touched but unchanged file is
+not a change.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import duckdb
 
+from jixiao.ledger import input_name
 from jixiao.read import workbook_paths
 from jixiao.warehouse import connect
 
@@ -31,7 +33,7 @@ with finished as (
     where status in ('completed', 'partial')
       and coalesce(json_array_length(parameters, '$.departments'), 0) = 0
 )
-select finished.year, inputs.path, inputs.sha256
+select finished.year, coalesce(inputs.name, regexp_extract(inputs.path, '[^/]+$')), inputs.sha256
 from finished
 left join audit.run_inputs as inputs using (run_id)
 where finished.recency = 1
@@ -73,10 +75,10 @@ def recorded_inputs(warehouse: Path) -> dict[int, dict[str, str]] | None:
             return None
         rows = con.execute(_LAST_FULL_RUNS).fetchall()
     recorded: dict[int, dict[str, str]] = {}
-    for year, path, digest in rows:
+    for year, name, digest in rows:
         files = recorded.setdefault(year, {})
-        if path is not None:
-            files[Path(path).name] = digest
+        if name is not None:
+            files[name] = digest
     return recorded
 
 
@@ -88,7 +90,8 @@ def due_years(raw_dir: Path, warehouse: Path) -> list[DueYear]:
         recorded = None  # an audit.runs older than the ledger's columns
     due = []
     for year in raw_years(raw_dir):
-        current = {p.name: sha256(p) for p in workbook_paths(raw_dir / str(year))}
+        year_dir = raw_dir / str(year)
+        current = {input_name(p, year_dir): sha256(p) for p in workbook_paths(year_dir)}
         if recorded is None:
             due.append(DueYear(year, "数据仓库中没有输入记录"))
         elif year not in recorded:

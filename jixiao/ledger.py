@@ -17,6 +17,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from jixiao.outputs import FORMATS
 from jixiao.read import workbook_paths
 from jixiao.settings import PROJECT_ROOT
 
@@ -31,9 +32,15 @@ def file_fingerprint(path: Path) -> dict:
             "mtime": datetime.fromtimestamp(stat.st_mtime, timezone.utc)}
 
 
+def input_name(path: Path, year_dir: Path) -> str:
+    """A file's name relative to its year folder: the same file whether the run got raw/ or /srv/raw/."""
+    return path.relative_to(year_dir).as_posix()
+
+
 def input_fingerprints(year_dir: Path) -> pl.DataFrame:
-    rows = [file_fingerprint(p) for p in workbook_paths(year_dir)]
-    schema = {"path": pl.String, "size": pl.Int64, "sha256": pl.String, "mtime": pl.Datetime("us", "UTC")}
+    rows = [{**file_fingerprint(p), "name": input_name(p, year_dir)} for p in workbook_paths(year_dir)]
+    schema = {"path": pl.String, "size": pl.Int64, "sha256": pl.String, "mtime": pl.Datetime("us", "UTC"),
+              "name": pl.String}
     return pl.DataFrame(rows, schema=schema)
 
 
@@ -58,8 +65,8 @@ def inputs_unchanged(con: duckdb.DuckDBPyConnection, run_id: str, year: int, par
     if not previous:
         return False
     same = con.execute(
-        "select (select list(path || ':' || sha256 order by path) from audit.run_inputs where run_id = ?) "
-        "= (select list(path || ':' || sha256 order by path) from audit.run_inputs where run_id = ?)",
+        "select (select list(name || ':' || sha256 order by name) from audit.run_inputs where run_id = ?) "
+        "= (select list(name || ':' || sha256 order by name) from audit.run_inputs where run_id = ?)",
         [previous[0][0], run_id],
     ).fetchall()
     return bool(same[0][0])
@@ -67,4 +74,6 @@ def inputs_unchanged(con: duckdb.DuckDBPyConnection, run_id: str, year: int, par
 
 def parameters_json(settings) -> str:
     return json.dumps({"year": settings.year, "raw_dir": str(settings.raw_dir), "departments": sorted(settings.departments),
-                       "ruleset": settings.ruleset, "out_dir": str(settings.out_dir)}, ensure_ascii=False, sort_keys=True)
+                       "ruleset": settings.ruleset, "out_dir": str(settings.out_dir),
+                       "formats": sorted(settings.formats if settings.formats is not None else FORMATS)},
+                      ensure_ascii=False, sort_keys=True)

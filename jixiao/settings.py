@@ -18,6 +18,7 @@ class Settings:
     ruleset: str | None = None  # None: the workbook's 评分规则, else the default rule set
     force: bool = False  # run even when inputs and code are unchanged since the last finished run
     export_dir: Path | None = None  # Parquet copies of the marts; None: <warehouse folder>/export
+    formats: tuple[str, ...] | None = None  # outputs to draw (jixiao/outputs.py); None: all
     sql_dir: Path = PROJECT_ROOT / "sql"
 
     @property

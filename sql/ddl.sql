@@ -25,10 +25,11 @@ create table if not exists audit.runs (
 
 create table if not exists audit.run_inputs (
     run_id varchar not null,
-    path varchar not null,
+    path varchar not null,                -- as the run was given it
     size bigint,
     sha256 varchar,
-    mtime timestamptz
+    mtime timestamptz,
+    name varchar                          -- relative to the year folder
 );
 
 create table if not exists audit.run_stages (
