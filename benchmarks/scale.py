@@ -252,53 +252,48 @@ def _ratio(a: dict | None, b: dict | None) -> str:
 
 
 def markdown(results: list[dict], args) -> str:
-    lines = [
-        f"Measured {time.strftime('%Y-%m-%d')} on {os.cpu_count()} cores ({platform.processor() or platform.machine()}), "
-        f"Python {platform.python_version()}; {args.broken_share:.0%} of workbooks broken; full run = "
-        f"`--formats {args.full_formats}`; nightly = {args.nightly_share:.0%} of the workbooks changed; "
-        "each measure its own process, against a running Prefect server. Load average (1 min) at the start and "
-        "end of each size: " + "; ".join(f"{r['departments']:,}: {r['load_average'][0]} → {r['load_average'][1]}"
-                                         for r in results) + ".",
-        "",
-        "| departments | measure | seconds | workbooks/s | peak RSS (MiB) |",
-        "|---:|---|---:|---:|---:|",
-    ]
     labels = {"floor_fastexcel": "read floor (fastexcel)", "floor_calamine": "read floor (python-calamine)",
               "data": "jixiao data path (`--formats none`)", "full": f"jixiao full run (`--formats {args.full_formats}`)",
               "naive": "pandas + openpyxl script", "nightly": "jixiao nightly"}
+    times, ratios, stages = [], [], []
     for r in results:
-        n = r["departments"]
+        n, m = r["departments"], r["measures"]
         if r["generated_seconds"]:
-            lines.append(f"| {n:,} | generate (`jixiao synth`) | {r['generated_seconds']:.1f} | "
+            times.append(f"| {n:,} | generate (`jixiao synth`, 2 processes) | {r['generated_seconds']:.1f} | "
                          f"{n / r['generated_seconds']:.0f} | |")
         for key, label in labels.items():
-            m = r["measures"].get(key)
-            if m is None:
-                continue
-            failed = "" if m["exit_code"] in (0, 1) else f" (exit {m['exit_code']})"
-            label = f"{label}, {r['changed']} changed" if key == "nightly" else label
-            lines.append(f"| {n:,} | {label}{failed} | {m['seconds']:.1f} | {n / m['seconds']:.0f} | "
-                         f"{m['peak_rss_mib']:.0f} |")
-    lines += ["", "| departments | naive ÷ data path | data path ÷ read floor | naive ÷ full run | nightly ÷ full run |",
-              "|---:|---:|---:|---:|---:|"]
-    for r in results:
-        m = r["measures"]
-        floor = min((m[k] for k in ("floor_fastexcel", "floor_calamine") if m.get(k)), key=lambda x: x["seconds"],
-                    default=None)
-        lines.append(f"| {r['departments']:,} | {_ratio(m.get('naive'), m.get('data'))} | {_ratio(m.get('data'), floor)} | "
-                     f"{_ratio(m.get('naive'), m.get('full'))} | {_ratio(m.get('nightly'), m.get('full'))} |")
-    lines += ["", ("Seconds per stage (audit.run_stages); *other* is the rest of the process: start-up, imports, "
-                   "Prefect, the run ledger."), "",
-              "| departments | run | " + " | ".join(STAGES) + " | other |", "|---:|---|" + "---:|" * (len(STAGES) + 1)]
-    for r in results:
+            if key in m:
+                failed = "" if m[key]["exit_code"] in (0, 1) else f" (exit {m[key]['exit_code']})"
+                label = f"{label}, {r['changed']} changed" if key == "nightly" else label
+                times.append(f"| {n:,} | {label}{failed} | {m[key]['seconds']:.1f} | {n / m[key]['seconds']:.0f} | "
+                             f"{m[key]['peak_rss_mib']:.0f} |")
+        if {"data", "full", "naive"} & set(m):
+            floor = min((m[k] for k in ("floor_fastexcel", "floor_calamine") if k in m), key=lambda x: x["seconds"],
+                        default=None)
+            ratios.append(f"| {n:,} | {_ratio(m.get('naive'), m.get('data'))} | {_ratio(m.get('data'), floor)} | "
+                          f"{_ratio(m.get('naive'), m.get('full'))} | {_ratio(m.get('nightly'), m.get('full'))} |")
         for key in ("data", "full", "nightly"):
-            m = r["measures"].get(key)
-            if not m or not m["stages"]:
-                continue
-            other = m["seconds"] - sum(m["stages"].values())
-            lines.append(f"| {r['departments']:,} | {labels[key].split(' (')[0]} | "
-                         + " | ".join(f"{m['stages'][s]:.2f}" if s in m["stages"] else "–" for s in STAGES)
-                         + f" | {other:.2f} |")
+            if m.get(key, {}).get("stages"):
+                other = m[key]["seconds"] - sum(m[key]["stages"].values())
+                stages.append(f"| {n:,} | {labels[key].split(' (')[0]} | "
+                              + " | ".join(f"{m[key]['stages'][s]:.1f}" if s in m[key]["stages"] else "–" for s in STAGES)
+                              + f" | {other:.1f} |")
+    lines = [
+        f"Measured {time.strftime('%Y-%m-%d')} on {os.cpu_count()} cores ({platform.machine()}), Python "
+        f"{platform.python_version()}; {args.broken_share:.0%} of the workbooks broken; nightly: "
+        f"{args.nightly_share:.0%} of the workbooks changed after the full run; each measure is its own process, "
+        "jixiao against a running Prefect server. Load average (1 min) at the start and end of each size: "
+        + "; ".join(f"{r['departments']:,}: {r['load_average'][0]} → {r['load_average'][1]}" for r in results) + ".",
+        "", "| departments | measure | seconds | workbooks/s | peak RSS (MiB) |", "|---:|---|---:|---:|---:|", *times,
+    ]
+    if ratios:
+        lines += ["", "| departments | naive ÷ data path | data path ÷ read floor | naive ÷ full run | nightly ÷ full run |",
+                  "|---:|---:|---:|---:|---:|", *ratios]
+    if stages:
+        lines += ["", ("Seconds per stage (audit.run_stages); *other* is the rest of the process: start-up, imports, "
+                       "Prefect's task machinery, the run ledger."), "",
+                  "| departments | run | " + " | ".join(STAGES) + " | other |", "|---:|---|" + "---:|" * (len(STAGES) + 1),
+                  *stages]
     return "\n".join(lines) + "\n"
 
 
@@ -320,23 +315,27 @@ def main(argv: list[str] | None = None) -> int:
                         help="which of floor,data,full,naive,nightly to time")
     parser.add_argument("--keep-runs", action="store_true", help="keep each run's warehouse and reports")
     parser.add_argument("--timeout", type=float, default=None, help="seconds before a measured process is killed")
+    parser.add_argument("--report-only", action="store_true", help="print the tables of KEEP/results.json, measure nothing")
     args = parser.parse_args(argv)
     args.keep = args.keep.resolve()
-    sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    sizes = [] if args.report_only else [int(s) for s in args.sizes.split(",") if s.strip()]
     env = {**os.environ, "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
     server = None
-    if not env.get("PREFECT_API_URL"):
+    if sizes and not env.get("PREFECT_API_URL") and {"data", "full", "nightly"} & set(args.measures.split(",")):
         home = args.keep / "prefect-home"
         print(f"starting a Prefect server (PREFECT_HOME={home}) …", flush=True)
         server, url = start_prefect(home)
         env.update(PREFECT_API_URL=url, PREFECT_HOME=str(home))
-    results = []
+    # Sizes measured by an earlier invocation with the same --keep stay in the table until measured again.
+    saved = args.keep / "results.json"
+    results = json.loads(saved.read_text(encoding="utf-8")) if saved.exists() else []
     try:
         for n in sizes:
-            results.append(bench_size(n, args, env))
+            fresh = bench_size(n, args, env)
+            results = sorted([r for r in results if r["departments"] != n] + [fresh], key=lambda r: r["departments"])
             report = markdown(results, args)
             (args.keep / "results.md").write_text(report, encoding="utf-8")
-            (args.keep / "results.json").write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
+            saved.write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
     finally:
         if server is not None:
             stop_prefect(server)

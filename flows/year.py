@@ -7,6 +7,7 @@ from pathlib import Path
 from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NONE
+from prefect.utilities.annotations import quote
 
 from flows import outcome
 from flows.policies import (
@@ -129,12 +130,14 @@ def run_year(
             return outcome.run_state(pipeline.skipped_run(settings, run_id))
         try:
             found = read_workbooks(settings, run_id)
-            batch = validate_sheets(found, settings, rulesets, run_id)
-            mismatches = load_warehouse(batch, settings, run_id, rulesets)
-            validation = write_validation_report(settings, batch, run_id)
-            reports = render_tables(settings, batch, run_id, FORMATS if settings.formats is None else settings.formats)
-            export_parquet(settings, batch, run_id)
-            summary = finish_run(settings, run_id, batch, mismatches, reports)
+            # quote(): Prefect would otherwise walk every row of a district's departments looking
+            # for futures in a task's inputs (seconds per task at a few hundred departments).
+            batch = validate_sheets(quote(found), settings, rulesets, run_id)
+            mismatches = load_warehouse(quote(batch), settings, run_id, rulesets)
+            validation = write_validation_report(settings, quote(batch), run_id)
+            reports = render_tables(settings, quote(batch), run_id, FORMATS if settings.formats is None else settings.formats)
+            export_parquet(settings, quote(batch), run_id)
+            summary = finish_run(settings, run_id, quote(batch), mismatches, reports)
         except BaseException:
             pipeline.fail_run(settings, run_id)
             raise

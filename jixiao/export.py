@@ -1,14 +1,16 @@
 """The marts as Parquet for other tools: <export>/<mart>/year=YYYY/dept_code=X/data.parquet.
 
 Hive-style partition folders, so DuckDB, polars or Spark read the whole tree
-with partition pruning. Each partition's file is written next to its final
-place and renamed over it, so a reader sees the old file or the new one,
-never a half-written one.
+with partition pruning. DuckDB writes all of a run's partitions of a mart in
+one COPY into a scratch folder; each partition's file is then renamed over the
+old one, so a reader sees the old file or the new one, never a half-written one.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import duckdb
@@ -22,16 +24,26 @@ def mart_relations(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 
 def export_partitions(con: duckdb.DuckDBPyConnection, export_dir: Path, year: int, dept_codes: list[str]) -> list[Path]:
+    export_dir.mkdir(parents=True, exist_ok=True)
     written = []
-    for mart in mart_relations(con):
-        for code in dept_codes:
-            frame = con.sql(f"select * exclude (year, dept_code) from mart.{quote(mart)} "
-                            "where year = $year and dept_code = $dept", params={"year": year, "dept": code}).pl()
-            folder = export_dir / mart / f"year={year}" / f"dept_code={code}"
-            folder.mkdir(parents=True, exist_ok=True)
-            final = folder / "data.parquet"
-            partial = folder / ".data.parquet.partial"
-            frame.write_parquet(partial)
-            os.replace(partial, final)
-            written.append(final)
+    scratch = Path(tempfile.mkdtemp(prefix=".export-", dir=export_dir))
+    try:
+        for mart in mart_relations(con):
+            staged = scratch / mart
+            # The partition values live in the folder names, as hive partitioning expects.
+            con.execute(
+                f"copy (select * from mart.{quote(mart)} where year = $year and list_contains($codes, dept_code)) "
+                f"to '{staged}' (format parquet, partition_by (year, dept_code), write_partition_columns false)",
+                {"year": year, "codes": dept_codes},
+            )
+            for code in dept_codes:
+                source = next((staged / f"year={year}" / f"dept_code={code}").glob("*.parquet"), None)
+                if source is None:
+                    continue
+                folder = export_dir / mart / f"year={year}" / f"dept_code={code}"
+                folder.mkdir(parents=True, exist_ok=True)
+                os.replace(source, folder / "data.parquet")
+                written.append(folder / "data.parquet")
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
     return written

@@ -361,7 +361,7 @@ def html_page(fragments: list[str], title: str = "部门整体支出绩效自评
     ).encode("utf-8")
 
 
-def _document(report: DepartmentReport) -> list[str]:
+def _document(report: DepartmentReport, html: dict[str, str], overview: list[str]) -> list[str]:
     """The page with every sentence and table, in the report's order (index.html)."""
     parts = [
         f"<h1>{escape(report.title)}</h1>",
@@ -371,8 +371,8 @@ def _document(report: DepartmentReport) -> list[str]:
     section = None
     for heading, subheading, keys, table_key in OUTLINE:
         lines = [report.sentences[k] for k in keys if k in report.sentences]
-        gt = report.drawn.get(table_key) if table_key else None
-        if not lines and gt is None:
+        table = html.get(table_key) if table_key else None
+        if not lines and table is None:
             continue
         if heading != section:
             parts.append(f"<h2>{escape(heading)}</h2>")
@@ -380,19 +380,21 @@ def _document(report: DepartmentReport) -> list[str]:
         parts.append(f"<h3>{escape(subheading)}</h3>")
         # Sentences quote workbook text (task and project names): escaped like any cell.
         parts.extend(f'<p class="lead">{escape(line)}</p>' for line in lines)
-        if gt is not None:
-            parts.append(f'<div class="table">{gt.as_raw_html()}</div>')
+        if table is not None:
+            parts.append(f'<div class="table">{table}</div>')
     parts.append("<h2>附：概览、报告数值核对与数据校验</h2>")
-    parts.extend(f'<div class="table">{gt.as_raw_html()}</div>' for gt in report.overview)
+    parts.extend(f'<div class="table">{fragment}</div>' for fragment in overview)
     return parts
 
 
 def write_html(report: DepartmentReport, out_dir: Path) -> list[Path]:
     """One page per table, summary.html (overview and findings), and index.html holding everything."""
-    pages = {f"{key}.html": ([gt.as_raw_html()], f"{report.title}：{report.table(key).sheet}")
-             for key, gt in report.drawn.items()}
-    pages["summary.html"] = ([gt.as_raw_html() for gt in report.overview], f"{report.title}：概览与核对")
-    pages["index.html"] = (_document(report), report.title)
+    # great-tables renders a table in ~15-30 ms; each is rendered once and placed on both pages.
+    html = {key: gt.as_raw_html() for key, gt in report.drawn.items()}
+    overview = [gt.as_raw_html() for gt in report.overview]
+    pages = {f"{key}.html": ([fragment], f"{report.title}：{report.table(key).sheet}") for key, fragment in html.items()}
+    pages["summary.html"] = (overview, f"{report.title}：概览与核对")
+    pages["index.html"] = (_document(report, html, overview), report.title)
 
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
