@@ -127,12 +127,18 @@ def _cell(text: str) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
+def _some(names: tuple[str, ...], shown: int = 10) -> str:
+    """A district has hundreds of departments: a state message names the first few."""
+    listed = "、".join(names[:shown])
+    return listed + (f" 等 {len(names)} 个" if len(names) > shown else "")
+
+
 def outcome_message(summary: RunSummary) -> str:
     if summary.skipped:
         return f"{summary.year} 年度的工作簿与代码自上次运行以来均未变化，未重新处理。"
-    loaded = f"已载入 {len(summary.loaded)} 个部门（{'、'.join(summary.loaded) or '无'}）"
+    loaded = f"已载入 {len(summary.loaded)} 个部门（{_some(summary.loaded) or '无'}）"
     if summary.rejected:
-        loaded += f"；被拒收 {len(summary.rejected)} 个工作簿：{'、'.join(summary.rejected)}，请按校验问题修正后重新运行"
+        loaded += f"；被拒收 {len(summary.rejected)} 个工作簿：{_some(summary.rejected)}，请按校验问题修正后重新运行"
     return f"{summary.year} 年度：{loaded}。错误 {summary.errors} 条，警告 {summary.warnings} 条。"
 
 

@@ -139,16 +139,23 @@ def _year_list(text: str) -> list[int]:
     return sorted(set(years))
 
 
+def _some(names: tuple[str, ...], shown: int = 20) -> str:
+    if not names:
+        return "无"
+    return "、".join(names[:shown]) + (f" 等共 {len(names)} 个" if len(names) > shown else f"（{len(names)} 个）")
+
+
 def _print_summary(summary) -> None:
     from rich.table import Table
 
     table = Table(title=f"jixiao {summary.year} · run {summary.run_id}", show_header=False)
-    table.add_row("已载入部门", "、".join(summary.loaded) or "无")
-    table.add_row("被拒收部门", "、".join(summary.rejected) or "无")
+    table.add_row("已载入部门", _some(summary.loaded))
+    table.add_row("被拒收部门", _some(summary.rejected, shown=50))
     table.add_row("错误 / 警告", f"{summary.errors} / {summary.warnings}（其中与报告数值不一致 {summary.mismatches} 项）")
     table.add_row("数据仓库", summary.warehouse)
     folders = sorted({str(Path(p).parent) for p in summary.reports})
-    table.add_row("报告", "\n".join(folders) or "无")
+    table.add_row("报告", "\n".join(folders[:10] + ([f"…共 {len(folders)} 个文件夹"] if len(folders) > 10 else []))
+                  or "无")
     table.add_row("查看问题", "select * from audit.validation_issues where run_id = "
                   f"'{summary.run_id}'")
     console.print(table)

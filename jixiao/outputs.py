@@ -20,7 +20,7 @@ from great_tables import GT
 
 from jixiao.excel_report import write_workbook
 from jixiao.png import MISSING_CHROMIUM, find_chromium, save_pngs
-from jixiao.report import DepartmentReport, write_html
+from jixiao.report import DepartmentReport, department_report, write_html
 from jixiao.word_report import write_document
 
 FORMATS = ("html", "png", "xlsx", "docx")
@@ -48,6 +48,16 @@ def file_stem(dept_code: str, year: int | str) -> str:
 class Written:
     paths: list[Path] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+
+
+def draw_chunk(jobs) -> list[tuple[list[Path], list[str]]]:
+    """(folder, source note, report frames, formats) jobs drawn in one process: the unit of work of a
+    drawing process; the chunk's pictures share one browser."""
+    if not jobs:
+        return []
+    reports = [(folder, department_report(source=source, **frames)) for folder, source, frames, _ in jobs]
+    written = write_departments(reports, jobs[0][3])
+    return [(written.paths, written.warnings)]
 
 
 def write_departments(reports: Iterable[tuple[Path, DepartmentReport]], formats: Sequence[str]) -> Written:

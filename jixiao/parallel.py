@@ -1,0 +1,36 @@
+"""Spreading per-department work (reading, drawing) over the machine's cores.
+
+Worker processes are started with spawn: a forked child of a process that has
+run polars can deadlock. Starting a worker costs about a second (imports), so
+small batches stay in-process.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from typing import TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+MIN_ITEMS = 150  # below this a pool costs more than it saves
+
+
+def workers() -> int:
+    """JIXIAO_WORKERS, else the cores this process may use."""
+    if value := os.environ.get("JIXIAO_WORKERS"):
+        return max(1, int(value))
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def map_chunks(fn: Callable[[Sequence[T]], list[R]], items: Sequence[T], *, chunk: int = 50) -> list[R]:
+    """fn over chunks of items, in order; fn must be a module-level function (it is pickled)."""
+    count = workers()
+    if count < 2 or len(items) < MIN_ITEMS:
+        return fn(items)
+    chunks = [items[i:i + chunk] for i in range(0, len(items), chunk)]
+    with ProcessPoolExecutor(count, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return [result for part in pool.map(fn, chunks) for result in part]
