@@ -237,7 +237,8 @@ def bench_size(n: int, args, env: dict[str, str]) -> dict:
         show(m)
     if not args.keep_runs:
         shutil.rmtree(work, ignore_errors=True)
-    return {"departments": n, "generated_seconds": generated, "changed": len(changed),
+    code = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=ROOT, capture_output=True, text=True).stdout
+    return {"departments": n, "generated_seconds": generated, "changed": len(changed), "code": code.strip() or None,
             "load_average": [round(load_before, 1), round(os.getloadavg()[0], 1)],
             "measures": {k: asdict(v) for k, v in measures.items()}}
 
@@ -282,8 +283,9 @@ def markdown(results: list[dict], args) -> str:
         f"Measured {time.strftime('%Y-%m-%d')} on {os.cpu_count()} cores ({platform.machine()}), Python "
         f"{platform.python_version()}; {args.broken_share:.0%} of the workbooks broken; nightly: "
         f"{args.nightly_share:.0%} of the workbooks changed after the full run; each measure is its own process, "
-        "jixiao against a running Prefect server. Load average (1 min) at the start and end of each size: "
-        + "; ".join(f"{r['departments']:,}: {r['load_average'][0]} → {r['load_average'][1]}" for r in results) + ".",
+        "jixiao against a running Prefect server. Code (git describe) and load average (1 min) at the start and end "
+        "of each size: " + "; ".join(f"{r['departments']:,}: {r.get('code') or '?'}, {r['load_average'][0]} → "
+                                     f"{r['load_average'][1]}" for r in results) + ".",
         "", "| departments | measure | seconds | workbooks/s | peak RSS (MiB) |", "|---:|---|---:|---:|---:|", *times,
     ]
     if ratios:

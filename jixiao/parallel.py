@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -26,10 +28,17 @@ def workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
+def _spawnable() -> bool:
+    """A spawned worker re-imports the main script; code piped to python (<stdin>) cannot be."""
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    return path is None or Path(path).is_file()
+
+
 def map_chunks(fn: Callable[[Sequence[T]], list[R]], items: Sequence[T], *, chunk: int = 50) -> list[R]:
     """fn over chunks of items, in order; fn must be a module-level function (it is pickled)."""
     count = workers()
-    if count < 2 or len(items) < MIN_ITEMS:
+    if count < 2 or len(items) < MIN_ITEMS or not _spawnable():
         return fn(items)
     chunks = [items[i:i + chunk] for i in range(0, len(items), chunk)]
     with ProcessPoolExecutor(count, mp_context=multiprocessing.get_context("spawn")) as pool:

@@ -149,12 +149,30 @@ def skipped_run(settings: Settings, run_id: str) -> RunSummary:
 def read_departments(settings: Settings) -> list[Department]:
     """Every workbook (or CSV folder) of the year, read and typed; the --dept filter applies to 部门编码.
     A file that cannot be read at all is a department without a code, rejected with its finding."""
-    paths = [(p, settings.year) for p in department_inputs(settings.year_dir)]
+    unchanged = set() if settings.force else unchanged_inputs(settings)
+    paths = [(p, settings.year) for p in department_inputs(settings.year_dir) if p.name not in unchanged]
+    if unchanged:
+        print(f"{len(unchanged)} 个工作簿自上次载入以来未变化，沿用已有数据与报告")
     departments = map_chunks(read_departments_chunk, paths)
     if settings.departments:
         wanted = set(settings.departments)
         departments = [d for d in departments if d.dept_code in wanted]
     return departments
+
+
+def unchanged_inputs(settings: Settings) -> set[str]:
+    """Names of the year's inputs whose loaded data came from these very bytes (sql/unchanged_inputs.sql)."""
+    if not settings.warehouse.exists():
+        return set()
+    current = input_fingerprints(settings.year_dir).select("name", "sha256")
+    formats = sorted(settings.formats if settings.formats is not None else FORMATS)
+    with connect(settings.warehouse) as con:
+        ensure_tables(con, settings.sql_dir)
+        con.register("current_inputs", current.to_arrow())
+        rows = con.execute((settings.sql_dir / "unchanged_inputs.sql").read_text(encoding="utf-8"), {
+            "year": settings.year, "code_version": code_version(), "ruleset": settings.ruleset, "formats": formats,
+        }).fetchall()
+    return {r[0] for r in rows}
 
 
 def check_departments(departments: list[Department], year: int, rulesets: RuleSets, ruleset: str | None) -> Batch:

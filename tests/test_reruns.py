@@ -181,3 +181,24 @@ def test_killing_runs_at_random_moments_never_corrupts_the_warehouse(seed_raw, s
     assert statuses[-1] == "completed"
     assert "running" not in statuses
     assert clean in (None, checksum(settings))
+
+
+def test_a_nightly_run_reads_only_the_workbooks_that_changed(raw_dir, settings_for, run_flow):
+    for code in ("PY-A", "PY-B", "PY-C"):
+        info = {**SEED_BOOK.info, "部门编码": code}
+        write_workbook(dataclasses.replace(SEED_BOOK, info=info), raw_dir / "2022" / f"{code}.xlsx")
+    settings = settings_for(raw_dir)
+    first = run_flow(settings)
+    assert first.loaded == ("PY-A", "PY-B", "PY-C")
+    corrected = dataclasses.replace(SEED_BOOK, info={**SEED_BOOK.info, "部门编码": "PY-B"},
+                                    reported={**SEED_BOOK.reported, "项目支出总额（万元）": 3456.25})
+    write_workbook(corrected, raw_dir / "2022" / "PY-B.xlsx")
+    nightly = run_flow(settings)
+    assert nightly.loaded == ("PY-B",)
+    read = query(settings, "select rows from audit.run_stages where run_id = ? and stage = 'read'", [nightly.run_id])
+    assert read == [{"rows": 1}]
+    runs = {r["dept_code"]: r["run_id"] for r in query(settings, "select dept_code, run_id from mart.department_summary")}
+    assert runs == {"PY-A": first.run_id, "PY-B": nightly.run_id, "PY-C": first.run_id}
+    # a different rule set is different work: everything is read again
+    again = run_flow(dataclasses.replace(settings, ruleset="proportional"))
+    assert again.loaded == ("PY-A", "PY-B", "PY-C")

@@ -1,0 +1,33 @@
+-- Workbooks (or CSV folders) whose department is in the warehouse from bytes identical to
+-- today's, loaded by the same code with the same rule set and at least today's formats:
+-- reading, loading and drawing them again would reproduce what is there.
+-- Parameters: $year, $code_version, $ruleset, $formats; relation current_inputs(name, sha256).
+with loaded as (
+    select departments.src_file, departments.run_id, runs.parameters, runs.code_version
+    from raw.departments as departments
+    join audit.runs as runs using (run_id)
+    where departments.year = $year
+),
+
+department_inputs as (
+    select loaded.src_file, inputs.name, inputs.sha256
+    from loaded
+    join audit.run_inputs as inputs
+        on inputs.run_id = loaded.run_id
+        and (inputs.name = loaded.src_file or starts_with(inputs.name, loaded.src_file || '/'))
+),
+
+today as (
+    select loaded.src_file, current_inputs.name, current_inputs.sha256
+    from loaded
+    join current_inputs
+        on current_inputs.name = loaded.src_file or starts_with(current_inputs.name, loaded.src_file || '/')
+)
+
+select loaded.src_file
+from loaded
+where loaded.code_version = $code_version
+  and json_extract_string(loaded.parameters, '$.ruleset') is not distinct from $ruleset
+  and list_has_all(from_json(json_extract(loaded.parameters, '$.formats'), '["VARCHAR"]'), $formats)
+  and (select list(name || ':' || sha256 order by name) from department_inputs d where d.src_file = loaded.src_file)
+    = (select list(name || ':' || sha256 order by name) from today t where t.src_file = loaded.src_file)
