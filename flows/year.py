@@ -118,9 +118,10 @@ def run_year(
     ruleset: str | None = None,
     force: bool = False,
     formats: list[str] | None = None,  # html, png, xlsx, docx; None: all, []: draw nothing
+    runner: str = "local",  # "dask" when the flow runs with a DaskTaskRunner (see with_dask)
 ) -> pipeline.RunSummary:
     settings = Settings(year, Path(raw_dir), Path(warehouse), Path(out_dir), tuple(departments or ()), ruleset, force,
-                        formats=None if formats is None else tuple(formats))
+                        formats=None if formats is None else tuple(formats), runner=runner)
     rulesets = load_rulesets()
     run_id = pipeline.new_run_id()
     # One run per warehouse: the file lock queues runs, the Prefect slot shows the writer in the UI.
@@ -129,13 +130,14 @@ def run_year(
         if not start_run(settings, run_id):
             return outcome.run_state(pipeline.skipped_run(settings, run_id))
         try:
-            found = read_workbooks(settings, run_id)
+            found = _on_runner(read_workbooks, settings, settings, run_id)
             # quote(): Prefect would otherwise walk every row of a district's departments looking
             # for futures in a task's inputs (seconds per task at a few hundred departments).
             batch = validate_sheets(quote(found), settings, rulesets, run_id)
             mismatches = load_warehouse(quote(batch), settings, run_id, rulesets)
             validation = write_validation_report(settings, quote(batch), run_id)
-            reports = render_tables(settings, quote(batch), run_id, FORMATS if settings.formats is None else settings.formats)
+            reports = _on_runner(render_tables, settings, settings, quote(batch), run_id,
+                                 FORMATS if settings.formats is None else settings.formats)
             export_parquet(settings, quote(batch), run_id)
             summary = finish_run(settings, run_id, quote(batch), mismatches, reports)
         except BaseException:
@@ -144,3 +146,25 @@ def run_year(
     publish_artifacts(settings, summary, validation)
     # Callers get the RunSummary; the flow run ends Completed, or Partial when workbooks were rejected.
     return outcome.run_state(summary)
+
+
+def _on_runner(step_task, settings: Settings, *args):
+    """Reading and drawing fan out from a Dask worker when the flow runs on Dask; elsewhere they run in
+    the flow's process (and spread over its cores themselves)."""
+    if settings.runner == "dask":
+        # quote() does not survive the trip to a Dask worker; the walk it avoids matters less there.
+        return step_task.submit(*(a.unquote() if isinstance(a, quote) else a for a in args)).result()
+    return step_task(*args)
+
+
+def with_dask(address: str | None = None, workers: int = 2):
+    """run_year on a Dask cluster: the cluster at `address`, else a local one of `workers` processes.
+
+    Reading and drawing fan out over the cluster in chunks (prefect-dask); the load
+    stays one transaction in one process, as DuckDB has one writer.
+    """
+    from prefect_dask import DaskTaskRunner
+
+    runner = DaskTaskRunner(address=address) if address else DaskTaskRunner(
+        cluster_kwargs={"n_workers": workers, "threads_per_worker": 1, "processes": True, "dashboard_address": None})
+    return run_year.with_options(task_runner=runner)

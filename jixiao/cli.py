@@ -38,10 +38,15 @@ def run(
     rules: Annotated[str | None, typer.Option(help="Score rule set for every department (default: the workbook's 评分规则, else panyu_share).")] = None,
     force: Annotated[bool, typer.Option("--force", help="Run even when the workbooks and the code are unchanged since the last finished run.")] = False,
     formats: Annotated[str, typer.Option("--formats", help="Outputs to draw, comma-separated: html,png,xlsx,docx; all; or none (the data path alone).")] = "all",
+    runner: Annotated[str, typer.Option("--runner", help="local (this machine's cores) or dask (reading and drawing on a Dask cluster, via prefect-dask).")] = "local",
+    dask_address: Annotated[str | None, typer.Option("--dask-address", help="Scheduler of an existing Dask cluster, e.g. tcp://10.0.0.5:8786; default: a local cluster.")] = None,
 ) -> None:
     """Run the Prefect flow for one year: ingest, validate, load, transform, emit."""
     from jixiao.outputs import parse_formats, picture_warning
 
+    if runner not in ("local", "dask"):
+        console.print(f"[red]--runner 无效：{runner}（可选 local、dask）[/red]")
+        raise typer.Exit(2)
     try:
         chosen = parse_formats(formats)
     except ValueError as exc:
@@ -62,7 +67,13 @@ def run(
 
     try:
         with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
-            summary = run_year(year, raw, warehouse, out, list(dept) or None, rules, force, formats=list(chosen))
+            flow_fn = run_year
+            if runner == "dask":
+                from flows.year import with_dask
+
+                flow_fn = with_dask(dask_address)
+            summary = flow_fn(year, raw, warehouse, out, list(dept) or None, rules, force, formats=list(chosen),
+                              runner=runner)
     except WarehouseLocked as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(3) from None

@@ -43,3 +43,14 @@ def map_chunks(fn: Callable[[Sequence[T]], list[R]], items: Sequence[T], *, chun
     chunks = [items[i:i + chunk] for i in range(0, len(items), chunk)]
     with ProcessPoolExecutor(count, mp_context=multiprocessing.get_context("spawn")) as pool:
         return [result for part in pool.map(fn, chunks) for result in part]
+
+
+def dask_chunks(fn: Callable[[Sequence[T]], list[R]], items: Sequence[T], *, chunk: int = 50) -> list[R]:
+    """map_chunks on the Dask cluster of the running flow (prefect-dask's DaskTaskRunner)."""
+    from prefect_dask import get_dask_client
+
+    chunks = [items[i:i + chunk] for i in range(0, len(items), chunk)]
+    if not chunks:
+        return []
+    with get_dask_client() as client:
+        return [result for part in client.gather(client.map(fn, chunks, pure=False)) for result in part]

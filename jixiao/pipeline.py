@@ -25,7 +25,7 @@ from jixiao.export import export_partitions
 from jixiao.department_status import record_department_status
 from jixiao.extract import Department, read_departments_chunk
 from jixiao.findings import Finding
-from jixiao.parallel import map_chunks
+from jixiao.parallel import dask_chunks, map_chunks
 from jixiao.ledger import code_version, input_fingerprints, inputs_unchanged, parameters_json
 from jixiao.frames import build_frames
 from jixiao.read import department_inputs
@@ -153,7 +153,8 @@ def read_departments(settings: Settings) -> list[Department]:
     paths = [(p, settings.year) for p in department_inputs(settings.year_dir) if p.name not in unchanged]
     if unchanged:
         print(f"{len(unchanged)} 个工作簿自上次载入以来未变化，沿用已有数据与报告")
-    departments = map_chunks(read_departments_chunk, paths)
+    mapper = dask_chunks if settings.runner == "dask" else map_chunks
+    departments = mapper(read_departments_chunk, paths)
     if settings.departments:
         wanted = set(settings.departments)
         departments = [d for d in departments if d.dept_code in wanted]
@@ -310,7 +311,8 @@ def draw_reports(settings: Settings, batch: Batch, run_id: str, formats: tuple[s
         for dept in batch.accepted
     ]
     # Drawing (pictures take seconds) happens with the warehouse closed, over every core for a district.
-    results = map_chunks(draw_chunk, jobs, chunk=25)
+    mapper = dask_chunks if settings.runner == "dask" else map_chunks
+    results = mapper(draw_chunk, jobs, chunk=25)
     paths = [p for written, _ in results for p in written]
     warnings = list(dict.fromkeys(w for _, ws in results for w in ws))
     if "html" in formats:
