@@ -109,7 +109,10 @@ def test_the_nightly_run_processes_the_years_whose_workbooks_changed(raw_dir, tm
     third = nightly(**paths, return_state=True)
     assert (third.type.value, third.name) == ("COMPLETED", "Partial") and "测试局_2021.xlsx（PY-BAD）" in third.message
     [year_2021] = third.result()
-    assert (year_2021.year, year_2021.loaded, len(year_2021.rejected)) == (2021, ("PY-DPF",), 1)
+    # PY-DPF's workbook did not change: its data stays, only the new workbook is read
+    assert (year_2021.year, year_2021.loaded, len(year_2021.rejected)) == (2021, (), 1)
+    assert query_settings(paths["warehouse"], "select dept_code from mart.department_summary where year = 2021") == [
+        {"dept_code": "PY-DPF"}]
     assert [r["原因"] for r in nightly_artifact(third)] == ["工作簿有变化：新增 测试局_2021.xlsx"]
 
 
