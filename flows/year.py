@@ -48,7 +48,7 @@ def start_run(settings: Settings, run_id: str) -> bool:
       timeout_seconds=STEP_TIMEOUT_SECONDS)
 def read_workbooks(settings: Settings, run_id: str) -> list[pipeline.Department]:
     with pipeline.stage(settings, run_id, "read") as timing:
-        departments = pipeline.read_departments(settings)
+        departments = pipeline.read_departments(settings, run_id)
         timing["rows"] = len(departments)
     return departments
 

@@ -10,14 +10,13 @@ not a change.
 
 from __future__ import annotations
 
-import hashlib
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
-from jixiao.ledger import input_name
+from jixiao.ledger import input_name, sha256
 from jixiao.read import workbook_paths
 from jixiao.warehouse import connect
 
@@ -48,11 +47,6 @@ class InputsChanging(RuntimeError):
 class DueYear:
     year: int
     reason: str  # Chinese, shown in the run's log and artifacts
-
-
-def sha256(path: Path) -> str:
-    with path.open("rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def raw_years(raw_dir: Path) -> list[int]:

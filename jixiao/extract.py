@@ -391,15 +391,7 @@ def _stated(dept: Department, table: Table, row: int, cells: dict, key: str, fig
         dept.error(value.rule, f"合计行：{value.message}", table.sheet, table.cell(row, key), value)
         return
     try:
-        if kind == "amount":
-            number = parse_amount(value, table.scales[key])[0]
-            tolerance = _half_unit(value) * table.scales[key]
-        elif kind == "rate":
-            number = parse_rate(value)
-            tolerance = _half_unit(value) / (100 if _is_percent_points(value) else 1)
-        else:
-            number = parse_decimal(value)
-            tolerance = _half_unit(value)
+        number, tolerance = _stated_figure(value, kind, table.scales.get(key, WAN))
     except CellValueError as exc:
         dept.warn(exc.rule, f"合计行无法识别：{exc.message}", table.sheet, table.cell(row, key), value)
         return
@@ -410,6 +402,16 @@ def _stated(dept: Department, table: Table, row: int, cells: dict, key: str, fig
         "figure": figure, "reported_text": normalize_text(value), "reported_value": number, "tolerance": tolerance,
         "src_sheet": table.sheet, "src_row": row, "src_cell": table.cell(row, key),
     })
+
+
+def _stated_figure(value: object, kind: str, scale: Decimal) -> tuple[Decimal, Decimal]:
+    """A stated figure and its tolerance: half a unit of its last written digit, in the figure's own unit,
+    so a match means the figure is the computed one rounded half up to the precision it was written in."""
+    if kind == "amount":
+        return parse_amount(value, scale)[0], _half_unit(value) * scale
+    if kind == "rate":
+        return parse_rate(value), _half_unit(value) / (100 if _is_percent_points(value) else 1)
+    return parse_decimal(value), _half_unit(value)
 
 
 def _half_unit(value: object) -> Decimal:
@@ -435,16 +437,8 @@ def _reported(dept: Department, table: Table) -> None:
             dept.rows["reported"].append(entry)
             continue
         try:
-            if kind == "amount":
-                scale = unit_scale(written) or WAN
-                entry["reported_value"] = parse_amount(value, scale)[0]
-                entry["tolerance"] = _half_unit(value) * scale
-            elif kind == "rate":
-                entry["reported_value"] = parse_rate(value)
-                entry["tolerance"] = _half_unit(value) / (100 if _is_percent_points(value) else 1)
-            elif kind in ("count", "score"):
-                entry["reported_value"] = parse_decimal(value)
-                entry["tolerance"] = _half_unit(value)
+            if kind is not None:
+                entry["reported_value"], entry["tolerance"] = _stated_figure(value, kind, unit_scale(written) or WAN)
         except CellValueError as exc:
             dept.warn(exc.rule, f"报告数值“{written}”无法识别：{exc.message}", table.sheet, entry["src_cell"], value)
         if entry["reported_value"] is not None and abs(entry["reported_value"]) >= limits.MAX_VALUE:

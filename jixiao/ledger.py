@@ -22,13 +22,14 @@ from jixiao.read import workbook_paths
 from jixiao.settings import PROJECT_ROOT
 
 
-def file_fingerprint(path: Path) -> dict:
-    digest = hashlib.sha256()
+def sha256(path: Path) -> str:
     with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def file_fingerprint(path: Path) -> dict:
     stat = path.stat()
-    return {"path": str(path), "size": stat.st_size, "sha256": digest.hexdigest(),
+    return {"path": str(path), "size": stat.st_size, "sha256": sha256(path),
             "mtime": datetime.fromtimestamp(stat.st_mtime, timezone.utc)}
 
 

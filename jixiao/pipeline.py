@@ -146,10 +146,10 @@ def skipped_run(settings: Settings, run_id: str) -> RunSummary:
     return RunSummary(run_id, settings.year, (), (), 0, 0, 0, (), str(settings.warehouse), skipped=True)
 
 
-def read_departments(settings: Settings) -> list[Department]:
+def read_departments(settings: Settings, run_id: str | None = None) -> list[Department]:
     """Every workbook (or CSV folder) of the year, read and typed; the --dept filter applies to 部门编码.
     A file that cannot be read at all is a department without a code, rejected with its finding."""
-    unchanged = set() if settings.force else unchanged_inputs(settings)
+    unchanged = set() if settings.force else unchanged_inputs(settings, run_id)
     paths = [(p, settings.year) for p in department_inputs(settings.year_dir) if p.name not in unchanged]
     if unchanged:
         print(f"{len(unchanged)} 个工作簿自上次载入以来未变化，沿用已有数据与报告")
@@ -161,14 +161,22 @@ def read_departments(settings: Settings) -> list[Department]:
     return departments
 
 
-def unchanged_inputs(settings: Settings) -> set[str]:
-    """Names of the year's inputs whose loaded data came from these very bytes (sql/unchanged_inputs.sql)."""
+def unchanged_inputs(settings: Settings, run_id: str | None = None) -> set[str]:
+    """Names of the year's inputs whose loaded data came from these very bytes (sql/unchanged_inputs.sql).
+
+    The run's own ledger rows hold today's hashes (start_run wrote them); only a
+    caller outside a run hashes the files here.
+    """
     if not settings.warehouse.exists():
         return set()
-    current = input_fingerprints(settings.year_dir).select("name", "sha256")
     formats = sorted(settings.formats if settings.formats is not None else FORMATS)
     with connect(settings.warehouse) as con:
         ensure_tables(con, settings.sql_dir)
+        if run_id is None:
+            current = input_fingerprints(settings.year_dir).select("name", "sha256")
+        else:
+            current = con.sql("select name, sha256 from audit.run_inputs where run_id = $run",
+                              params={"run": run_id}).pl()
         con.register("current_inputs", current.to_arrow())
         rows = con.execute((settings.sql_dir / "unchanged_inputs.sql").read_text(encoding="utf-8"), {
             "year": settings.year, "code_version": code_version(), "ruleset": settings.ruleset, "formats": formats,

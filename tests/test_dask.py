@@ -3,25 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 
 import pytest
 
 from jixiao.seed import SEED_BOOK
 from jixiao.workbook import write_workbook
-from tests.conftest import query
+from tests.conftest import mart_checksum as checksum
 
 pytest.importorskip("prefect_dask")
-
-MARTS = ["indicator_completion", "project_spending", "task_spending", "score_sheet", "department_summary"]
-
-
-def checksum(settings) -> str:
-    digest = hashlib.sha256()
-    for mart in MARTS:
-        digest.update(repr(query(settings, f"select * exclude (run_id) from mart.{mart} order by all")).encode())
-    return digest.hexdigest()
-
 
 def test_a_dask_run_equals_a_local_run(raw_dir, settings_for, run_flow, tmp_path):
     for code in ("PY-A", "PY-B"):

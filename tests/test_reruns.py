@@ -7,7 +7,6 @@ import gzip
 import hashlib
 import os
 import random
-import shutil
 import signal
 import subprocess
 import sys
@@ -16,25 +15,15 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
-import pytest
 
 from jixiao.seed import SEED_BOOK
 from jixiao.settings import PROJECT_ROOT
 from jixiao.warehouse import migrations
 from jixiao.workbook import write_workbook
-from tests.conftest import SEED_WORKBOOK, query
+from tests.conftest import MARTS, SEED_WORKBOOK, query
+from tests.conftest import mart_checksum as checksum
 
-MARTS = ["indicator_completion", "project_spending", "task_spending", "score_sheet", "department_summary"]
 FIXTURE_V1 = PROJECT_ROOT / "tests" / "fixtures" / "warehouse_v1.duckdb.gz"
-
-
-def checksum(settings, where: str = "true") -> str:
-    """Over the marts' ordered rows, lineage (run_id) left out: the same inputs and code give the same value."""
-    digest = hashlib.sha256()
-    for mart in MARTS:
-        rows = query(settings, f"select * exclude (run_id) from mart.{mart} where {where} order by all")
-        digest.update(mart.encode() + repr(rows).encode())
-    return digest.hexdigest()
 
 
 def test_ledger_records_inputs_stages_and_lineage(seed_raw, settings_for, run_flow):
@@ -106,7 +95,7 @@ def test_parquet_exports_are_partitioned_by_year_and_department(seed_raw, settin
     settings = settings_for(seed_raw)
     run_flow(settings)
     root = settings.parquet_dir
-    for mart in MARTS + ["department_yoy"]:
+    for mart in [*MARTS, "department_yoy"]:
         assert (root / mart / "year=2022" / "dept_code=PY-DPF" / "data.parquet").is_file(), mart
     frame = pl.read_parquet(root / "project_spending", hive_partitioning=True)
     assert frame.height == 23 and set(frame["dept_code"]) == {"PY-DPF"}
