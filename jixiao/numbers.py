@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from decimal import Decimal, InvalidOperation
+import functools
 
 from jixiao.limits import MAX_AMOUNT_YUAN
 
@@ -43,6 +44,8 @@ def normalize_text(value: object) -> str:
     Punctuation is kept as the department wrote it (，stays ，): this is the
     text the report shows. Matching uses `compact` instead.
     """
+    if isinstance(value, str):
+        return _normalized_text(value)
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e16:
@@ -50,9 +53,38 @@ def normalize_text(value: object) -> str:
     return _SPACES.sub(" ", str(value)).strip()
 
 
+def short_text_cache(fn):
+    """Memoize a function of one string, for short strings only.
+
+    Labels and values (部门名称, ≥95%, 是) repeat on every row and in every
+    workbook: a province's run meets the same few thousand strings millions of
+    times. Long text (notes, descriptions) rarely repeats and would fill the
+    cache: at most 16,384 strings of 64 characters are kept.
+    """
+    cached = functools.lru_cache(maxsize=1 << 14)(fn)
+
+    @functools.wraps(fn)
+    def wrapper(text: str):
+        return cached(text) if len(text) <= 64 else fn(text)
+
+    return wrapper
+
+
+@short_text_cache
+def _normalized_text(text: str) -> str:
+    return _SPACES.sub(" ", text).strip()
+
+
+@short_text_cache
+def _compact_text(text: str) -> str:
+    return _SPACES.sub("", unicodedata.normalize("NFKC", _normalized_text(text)))
+
+
 def compact(value: object) -> str:
     """For comparing labels and reading numbers: NFKC (full-width digits and punctuation
     to ASCII) and no spaces at all."""
+    if isinstance(value, str):
+        return _compact_text(value)
     return _SPACES.sub("", unicodedata.normalize("NFKC", normalize_text(value)))
 
 

@@ -15,6 +15,7 @@ finding for the whole file, and the run goes on with the other departments.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -23,7 +24,7 @@ import python_calamine
 
 from jixiao import limits
 from jixiao.findings import Finding, cell_ref
-from jixiao.numbers import EXCEL_ERRORS, WAN, compact, is_blank, normalize_text, unit_scale
+from jixiao.numbers import EXCEL_ERRORS, WAN, compact, is_blank, normalize_text, short_text_cache, unit_scale
 from jixiao.sheets import (
     NOTE_LINE,
     NOTE_PREFIXES,
@@ -254,7 +255,7 @@ def read_grid(book: Workbook, spec: SheetSpec, sheet: str, grid: list[list[objec
         book.error("sheet.too_large", _too_large(len(grid), max(map(len, grid), default=0)), sheet)
         return None
     width = max(map(len, grid), default=0)
-    original = [[_checked(c) for c in row] + [""] * (width - len(row)) for row in grid]
+    original = [[_checked(c) if isinstance(c, str) else c for c in row] + [""] * (width - len(row)) for row in grid]
     filled_grid = [row[:] for row in original]
     wide_notes = _fill_merged(filled_grid, merged)
 
@@ -281,6 +282,7 @@ def read_grid(book: Workbook, spec: SheetSpec, sheet: str, grid: list[list[objec
     seen_total = False
     hidden_data: list[int] = []
 
+    @functools.cache  # asked again for the rows below each heading
     def page_break(i: int) -> bool:
         if match_header(filled_grid[i], spec) is not None:
             return True
@@ -290,7 +292,7 @@ def read_grid(book: Workbook, spec: SheetSpec, sheet: str, grid: list[list[objec
 
     for r in range(table.header_row, len(filled_grid)):
         row, written = filled_grid[r], original[r]
-        filled = [c for c in written if not is_blank(c)]
+        filled = [c for c in written if c is not None and (not isinstance(c, str) or c.strip())]  # not is_blank
         if not filled:
             continue  # blank, or only the continuation of a merge from above
         if page_break(r):
@@ -341,8 +343,9 @@ def _is_heading(grid: list[list[object]], r: int, columns: dict[str, int], hiera
     return named is not None and below is not None and is_blank(below[named])
 
 
-def _checked(value: object) -> object:
-    """A cell as the table reader sees it: text that cannot be a value becomes a CellError."""
+@short_text_cache  # CellError is frozen: one instance may stand in many cells
+def _checked(value: str) -> object:
+    """A text cell as the table reader sees it: text that cannot be a value becomes a CellError."""
     if isinstance(value, str):
         if len(value) > limits.MAX_CELL_CHARS:
             return CellError("cell.too_long",
@@ -371,6 +374,9 @@ def _fill_merged(grid: list[list[object]], ranges) -> set[tuple[int, int]]:
 
 def match_header(row: list[object], spec: SheetSpec) -> dict[str, int] | None:
     """Column positions if this row is the sheet's header (all required columns present)."""
+    labels = {strip_unit_suffix(c) for c in row if isinstance(c, str)}
+    if not all(labels & names for names in spec.required_names):
+        return None  # most rows: asked of every row, as a header may repeat where a page breaks
     mapping = _header_columns(row, spec)
     if all(c.key in mapping for c in spec.columns if c.required):
         return mapping
@@ -381,8 +387,15 @@ def _header_columns(row: list[object], spec: SheetSpec) -> dict[str, int]:
     mapping: dict[str, int] = {}
     previous: str | None = None
     for idx, cell in enumerate(row):
-        label = strip_unit_suffix(str(cell)) if not is_blank(cell) and not isinstance(cell, CellError) else ""
+        if not isinstance(cell, str):  # numbers and errors are never header labels
+            if cell is not None and not isinstance(cell, CellError):
+                previous = None
+            continue
+        label = strip_unit_suffix(cell)
         if not label:
+            continue
+        if label not in spec.header_names:
+            previous = None
             continue
         hit = next(
             (c for c in spec.columns

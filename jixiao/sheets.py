@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Literal
 
-from jixiao.numbers import compact
+from jixiao.numbers import compact, short_text_cache
 
 Kind = Literal["text", "amount", "rate", "number", "value"]
 
@@ -27,12 +27,12 @@ class Column:
     after: str | None = None  # for repeated headers (分值): the column it sits right of
 
     @cached_property
-    def _names(self) -> frozenset[str]:
+    def names(self) -> frozenset[str]:
         return frozenset(compact(n) for n in (self.header, *self.synonyms))
 
     def matches(self, label: str) -> bool:
         """`label` is a compact header cell (jixiao.numbers.compact)."""
-        return label in self._names
+        return label in self.names
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,16 @@ class SheetSpec:
 
     def column(self, key: str) -> Column:
         return next(c for c in self.columns if c.key == key)
+
+    @cached_property
+    def header_names(self) -> frozenset[str]:
+        """Every compact label any of its columns answers to: most cells are none of them."""
+        return frozenset().union(*(c.names for c in self.columns))
+
+    @cached_property
+    def required_names(self) -> tuple[frozenset[str], ...]:
+        """For each required column, the labels it answers to: a header row has one of each."""
+        return tuple(c.names for c in self.columns if c.required)
 
 
 BASIC = SheetSpec(
@@ -152,6 +162,7 @@ REPORTED_KEYS: tuple[tuple[str, str, str], ...] = (
 )
 
 
+@short_text_cache
 def strip_unit_suffix(label: str) -> str:
     """部门名称, 全年预算数（元）-> 全年预算数: the key without a bracketed unit."""
     text = compact(label)

@@ -16,6 +16,8 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Literal
 
+from jixiao.numbers import short_text_cache
+
 Direction = Literal["higher", "lower", "qualitative", "not_applicable"]
 
 MAX_LENGTH = 500
@@ -31,6 +33,7 @@ UNITS = frozenset({
     *TIME_UNITS,
 })
 _UNITS_LONGEST_FIRST = sorted(UNITS, key=len, reverse=True)
+_UNIT_AT = re.compile("|".join(map(re.escape, _UNITS_LONGEST_FIRST)))
 
 _NOT_APPLICABLE = {"无", "暂无", "不适用", "不涉及", "n/a", "na"}
 _DASHES = set("-—–―/\\")
@@ -150,6 +153,7 @@ def _parse_cell_number(value: numbers.Real | Decimal) -> IndicatorValue:
     return IndicatorValue(text, number, None, None, "higher")
 
 
+@short_text_cache  # 指标值 repeat across departments (≥95%, 100%, 是); the result is frozen
 def _parse_text(raw: str) -> IndicatorValue:
     text = _normalize(raw)
     if not text:
@@ -225,7 +229,8 @@ def _unit_at(w: str, pos: int) -> tuple[str | None, int]:
 
 
 def _known_unit(w: str, pos: int) -> str | None:
-    return next((u for u in _UNITS_LONGEST_FIRST if w.startswith(u, pos)), None)
+    match = _UNIT_AT.match(w, pos)  # alternatives longest first: the longest unit wins
+    return match.group() if match else None
 
 
 def _suffix_op_at(w: str, pos: int, unit: str | None) -> tuple[str | None, int]:
