@@ -8,10 +8,10 @@ which is the shortest decimal that Excel's double stands for.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from decimal import Decimal, InvalidOperation
-import functools
 
 from jixiao.limits import MAX_AMOUNT_YUAN
 
