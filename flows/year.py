@@ -49,7 +49,7 @@ def start_run(settings: Settings, run_id: str) -> bool:
 def read_workbooks(settings: Settings, run_id: str) -> list[pipeline.Department]:
     with pipeline.stage(settings, run_id, "read") as timing:
         departments = pipeline.read_departments(settings, run_id)
-        timing["rows"] = len(departments)
+        timing["rows"] = sum(not isinstance(d, pipeline.CarriedRejection) for d in departments)  # files read
     return departments
 
 

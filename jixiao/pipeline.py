@@ -21,7 +21,7 @@ import polars as pl
 from filelock import FileLock, Timeout
 
 from jixiao.display import fmt_percent, fmt_score, fmt_wan
-from jixiao.export import export_partitions
+from jixiao.export import export_year
 from jixiao.department_status import record_department_status
 from jixiao.extract import Department, read_departments_chunk
 from jixiao.findings import Finding
@@ -38,6 +38,15 @@ from jixiao.validation_report import write_validation_report as write_validation
 from jixiao.warehouse import WarehouseLocked, append, connect, ensure_tables, replace_partitions
 
 REJECTED_REASON = "该部门工作簿存在错误，整体未载入，请先修正错误"
+
+
+@dataclass
+class CarriedRejection(Department):
+    """A rejected input the run does not read again: its bytes, the code and the rule set are those of
+    the run `from_run_id` that rejected it (sql/rejected_unchanged.sql). It holds that run's findings,
+    which the run reports as its own; it has no rows, so validation and the load pass it by."""
+
+    from_run_id: str = ""
 
 
 @dataclass
@@ -59,6 +68,10 @@ class Batch:
     def rejected(self) -> list[Department]:
         return [d for d in self.departments if d.has_errors]
 
+    @property
+    def carried(self) -> list[CarriedRejection]:
+        return [d for d in self.departments if isinstance(d, CarriedRejection)]
+
 
 @dataclass(frozen=True)
 class RunSummary:
@@ -72,6 +85,7 @@ class RunSummary:
     reports: tuple[str, ...]
     warehouse: str
     skipped: bool = False  # inputs and code unchanged since the last finished run
+    carried: tuple[str, ...] = ()  # of `rejected`: unchanged since the run that rejected them, not read again
 
     @property
     def exit_code(self) -> int:
@@ -148,13 +162,29 @@ def skipped_run(settings: Settings, run_id: str) -> RunSummary:
 
 def read_departments(settings: Settings, run_id: str | None = None) -> list[Department]:
     """Every workbook (or CSV folder) of the year, read and typed; the --dept filter applies to 部门编码.
-    A file that cannot be read at all is a department without a code, rejected with its finding."""
+    A file that cannot be read at all is a department without a code, rejected with its finding.
+
+    Without --force, an input unchanged since it was loaded is left out (its data and reports stand),
+    and one unchanged since it was rejected comes back unread, as a CarriedRejection with its findings."""
     unchanged = set() if settings.force else unchanged_inputs(settings, run_id)
-    paths = [(p, settings.year) for p in department_inputs(settings.year_dir) if p.name not in unchanged]
+    carried = [] if settings.force else [d for d in rejected_unchanged(settings, run_id) if d.file not in unchanged]
+    inputs = department_inputs(settings.year_dir)
+    skip = unchanged | {d.file for d in carried}
+    paths = [(p, settings.year) for p in inputs if p.name not in skip]
     if unchanged:
         print(f"{len(unchanged)} 个工作簿自上次载入以来未变化，沿用已有数据与报告")
     mapper = dask_chunks if settings.runner == "dask" else map_chunks
     departments = mapper(read_departments_chunk, paths)
+    # A 部门编码 used twice is only seen when both workbooks are read: a rejected workbook whose
+    # code a workbook read now also has is read again, to be flagged with it.
+    read_codes = {d.dept_code for d in departments if d.dept_code}
+    if again := [(settings.year_dir / d.file, settings.year) for d in carried if d.dept_code in read_codes]:
+        departments += mapper(read_departments_chunk, again)
+        carried = [d for d in carried if d.dept_code not in read_codes]
+    if carried:
+        print(f"{len(carried)} 个被拒收的工作簿自上次校验以来未修改，未重新读取，沿用上次的校验问题")
+    order = {p.name: i for i, p in enumerate(inputs)}  # the year folder's, as when every input is read
+    departments = sorted(departments + carried, key=lambda d: order.get(d.file, len(order)))
     if settings.departments:
         wanted = set(settings.departments)
         departments = [d for d in departments if d.dept_code in wanted]
@@ -162,29 +192,58 @@ def read_departments(settings: Settings, run_id: str | None = None) -> list[Depa
 
 
 def unchanged_inputs(settings: Settings, run_id: str | None = None) -> set[str]:
-    """Names of the year's inputs whose loaded data came from these very bytes (sql/unchanged_inputs.sql).
-
-    The run's own ledger rows hold today's hashes (start_run wrote them); only a
-    caller outside a run hashes the files here.
-    """
+    """Names of the year's inputs whose loaded data came from these very bytes (sql/unchanged_inputs.sql)."""
     if not settings.warehouse.exists():
         return set()
     formats = sorted(settings.formats if settings.formats is not None else FORMATS)
     with connect(settings.warehouse) as con:
         ensure_tables(con, settings.sql_dir)
-        if run_id is None:
-            current = input_fingerprints(settings.year_dir).select("name", "sha256")
-        else:
-            current = con.sql("select name, sha256 from audit.run_inputs where run_id = $run",
-                              params={"run": run_id}).pl()
-        con.register("current_inputs", current.to_arrow())
+        con.register("current_inputs", _current_inputs(con, settings, run_id).to_arrow())
         rows = con.execute((settings.sql_dir / "unchanged_inputs.sql").read_text(encoding="utf-8"), {
             "year": settings.year, "code_version": code_version(), "ruleset": settings.ruleset, "formats": formats,
         }).fetchall()
     return {r[0] for r in rows}
 
 
+def _current_inputs(con, settings: Settings, run_id: str | None) -> pl.DataFrame:
+    """(name, sha256) of today's inputs: the run's own ledger rows hold them (start_run wrote them);
+    only a caller outside a run hashes the files here."""
+    if run_id is None:
+        return input_fingerprints(settings.year_dir).select("name", "sha256")
+    return con.sql("select name, sha256 from audit.run_inputs where run_id = $run", params={"run": run_id}).pl()
+
+
+def rejected_unchanged(settings: Settings, run_id: str | None = None) -> list[CarriedRejection]:
+    """The year's inputs that the last run to read them rejected, from these very bytes, with this code
+    and rule set (sql/rejected_unchanged.sql), each with that run's findings."""
+    if not settings.warehouse.exists():
+        return []
+    with connect(settings.warehouse) as con:
+        ensure_tables(con, settings.sql_dir)
+        con.register("current_inputs", _current_inputs(con, settings, run_id).to_arrow())
+        carried = con.sql((settings.sql_dir / "rejected_unchanged.sql").read_text(encoding="utf-8"), params={
+            "year": settings.year, "code_version": code_version(), "ruleset": settings.ruleset,
+        }).pl()
+        if carried.height == 0:
+            return []
+        con.register("carried", carried.to_arrow())
+        rows = con.sql("select issues.* from audit.validation_issues as issues "
+                       "semi join carried on issues.run_id = carried.run_id and issues.file = carried.file "
+                       "order by issues.file, issues.severity, issues.sheet, issues.cell, issues.rule").pl()
+    findings: dict[str, list[Finding]] = {}
+    for r in rows.iter_rows(named=True):
+        findings.setdefault(r["file"], []).append(Finding(
+            r["severity"], r["rule"], r["message"], r["file"], r["sheet"], r["cell"], r["value"], r["dept_code"]))
+    return [
+        CarriedRejection(r["file"], settings.year, r["dept_code"], findings=findings[r["file"]],
+                         info={"dept_name": r["dept_name"]} if r["dept_name"] else {}, from_run_id=r["run_id"])
+        for r in carried.iter_rows(named=True)
+    ]
+
+
 def check_departments(departments: list[Department], year: int, rulesets: RuleSets, ruleset: str | None) -> Batch:
+    # Carried rejections were checked by the run that read them; the batch still reports them.
+    everything, departments = departments, [d for d in departments if not isinstance(d, CarriedRejection)]
     _flag_duplicate_codes(departments)
     for dept in departments:
         dept.info["ruleset"] = ruleset or dept.info.get("ruleset") or rulesets.default
@@ -198,7 +257,8 @@ def check_departments(departments: list[Department], year: int, rulesets: RuleSe
     by_file = {d.file: d for d in departments}
     for finding in schema_findings(frames, columns, typed) + score_weight_findings(frames["scores"], columns):
         by_file[finding.file].findings.append(finding)
-    batch = Batch(year, departments, {}, [f for d in departments for f in d.findings])
+    # This run's finds; load_batch copies a carried rejection's findings (and quarantined rows) in SQL.
+    batch = Batch(year, everything, {}, [f for d in departments for f in d.findings])
     accepted_files = {d.file for d in batch.accepted}
     batch.frames = {name: frame.filter(pl.col("src_file").is_in(accepted_files)) for name, frame in frames.items()}
     for dept in departments:
@@ -244,8 +304,17 @@ def load_batch(batch: Batch, settings: Settings, run_id: str, rulesets: RuleSets
         con.execute("begin transaction")
         append(con, "audit.validation_issues", _findings_frame(findings, run_id, batch.year))
         append(con, "audit.quarantine", _quarantine_frame(batch.quarantine, run_id))
+        if batch.carried:
+            carried = pl.DataFrame({"file": [d.file for d in batch.carried],
+                                    "from_run_id": [d.from_run_id for d in batch.carried]}, schema=_CARRIED_SCHEMA)
+            con.register("carried", carried.with_columns(pl.lit(run_id).alias("run_id")).to_arrow())
+            con.execute((settings.sql_dir / "rejected_carried.sql").read_text(encoding="utf-8"))
+            con.unregister("carried")
         con.execute("commit")
     return mismatches
+
+
+_CARRIED_SCHEMA = {"file": pl.String, "from_run_id": pl.String}
 
 
 def reconciliation_findings(con, year: int, dept_codes: list[str]) -> list[Finding]:
@@ -336,7 +405,9 @@ def write_validation_report(settings: Settings, batch: Batch, run_id: str) -> li
     """Mark rejected departments whose last good data stays in the marts as stale
     (audit.department_status), then write the run's validation report: OUT/<year>/validation.html and .csv."""
     with connect(settings.warehouse) as con:
-        record_department_status(con, batch.year, batch.departments, run_id, datetime.now(timezone.utc))
+        # A carried rejection was not read: its status stays as the run that read it left it.
+        read = [d for d in batch.departments if not isinstance(d, CarriedRejection)]
+        record_department_status(con, batch.year, read, run_id, datetime.now(timezone.utc))
         findings = con.sql("select * from audit.validation_issues where run_id = ?", params=[run_id]).pl()
         statuses = con.sql("select * from audit.department_status where year = ?", params=[batch.year]).pl()
     return write_validation_pages(settings.out_dir, batch.year, run_id, batch.departments, findings, statuses)
@@ -356,21 +427,21 @@ def finish_run(settings: Settings, run_id: str, batch: Batch, mismatches: list[F
             "update audit.runs set finished_at = ?, status = ?, departments_loaded = ?, departments_rejected = ? where run_id = ?",
             [datetime.now(timezone.utc), "partial" if rejected else "completed", len(loaded), len(rejected), run_id],
         )
-    findings = batch.findings + mismatches
+    findings = batch.findings + mismatches + [f for d in batch.carried for f in d.findings]
     return RunSummary(
         run_id, settings.year, loaded, rejected,
         sum(f.severity == "error" for f in findings), sum(f.severity == "warning" for f in findings),
         len(mismatches), tuple(str(p) for p in reports), str(settings.warehouse),
+        carried=tuple(f"{d.file}（{d.dept_code or '部门编码未知'}）" for d in batch.carried),
     )
 
 
 def export_marts(settings: Settings, batch: Batch) -> list[Path]:
-    """Parquet copies of the loaded department-years' marts."""
-    codes = [d.dept_code for d in batch.accepted]
-    if not codes:
+    """Parquet copies of the year's marts, every department of it; nothing when the run loaded none."""
+    if not batch.accepted:
         return []
     with connect(settings.warehouse, read_only=False) as con:
-        return export_partitions(con, settings.parquet_dir, batch.year, codes)
+        return export_year(con, settings.parquet_dir, batch.year)
 
 
 def fail_run(settings: Settings, run_id: str) -> None:
@@ -380,6 +451,6 @@ def fail_run(settings: Settings, run_id: str) -> None:
 
 
 __all__ = [
-    "Batch", "RunSummary", "check_departments", "draw_reports", "fail_run", "finish_run", "load_batch", "load_rulesets",
+    "Batch", "CarriedRejection", "RunSummary", "check_departments", "draw_reports", "fail_run", "finish_run", "load_batch", "load_rulesets",
     "new_run_id", "read_departments", "start_run",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import gzip
 import hashlib
@@ -22,6 +23,7 @@ from jixiao.warehouse import migrations
 from jixiao.workbook import write_workbook
 from tests.conftest import MARTS, SEED_WORKBOOK, query
 from tests.conftest import mart_checksum as checksum
+from tests.workbook_files import to_csv_folder
 
 FIXTURE_V1 = PROJECT_ROOT / "tests" / "fixtures" / "warehouse_v1.duckdb.gz"
 
@@ -91,16 +93,52 @@ def test_a_rerun_of_one_department_leaves_other_years_and_departments_alone(raw_
         ("PY-DPF", 2021, 0), ("PY-OTHER", 2021, 0)]
 
 
-def test_parquet_exports_are_partitioned_by_year_and_department(seed_raw, settings_for, run_flow):
+def test_parquet_exports_are_one_file_per_mart_and_year(seed_raw, settings_for, run_flow):
     settings = settings_for(seed_raw)
     run_flow(settings)
     root = settings.parquet_dir
     for mart in [*MARTS, "department_yoy"]:
-        assert (root / mart / "year=2022" / "dept_code=PY-DPF" / "data.parquet").is_file(), mart
+        assert [p.relative_to(root / mart).as_posix() for p in (root / mart).rglob("*") if p.is_file()] == [
+            "year=2022/data.parquet"], mart
     frame = pl.read_parquet(root / "project_spending", hive_partitioning=True)
-    assert frame.height == 23 and set(frame["dept_code"]) == {"PY-DPF"}
+    assert frame.height == 23 and set(frame["dept_code"]) == {"PY-DPF"} and set(frame["year"]) == {2022}
     assert frame["budget_yuan"].dtype == pl.Decimal(18, 2)
-    assert not list(root.rglob("*.partial"))
+    assert frame.drop("year").sort("project_no").equals(
+        pl.DataFrame(query(settings, "select * exclude (year) from mart.project_spending order by project_no"),
+                     schema=frame.drop("year").schema))
+    # the scratch folder the files were written in is gone
+    assert [p.name for p in root.iterdir() if p.name.startswith(".")] == []
+
+
+def test_a_rerun_of_one_department_rewrites_the_whole_year_file_and_drops_the_old_layout(raw_dir, settings_for, run_flow):
+    for code in ("PY-OTHER", "PY-DPF"):
+        info = {**SEED_BOOK.info, "部门编码": code}
+        write_workbook(dataclasses.replace(SEED_BOOK, info=info), raw_dir / "2022" / f"{code}.xlsx")
+    first = run_flow(settings_for(raw_dir))
+    root = settings_for(raw_dir).parquet_dir
+    year_file = root / "project_spending" / "year=2022" / "data.parquet"
+    # files of the earlier per-department layout, and a year this run does not touch
+    old_layout = [root / mart / "year=2022" / f"dept_code={code}" / "data.parquet"
+                  for mart in MARTS for code in ("PY-DPF", "PY-OTHER")]
+    untouched = [root / "project_spending" / "year=2021" / "data.parquet",
+                 root / "project_spending" / "year=2021" / "dept_code=PY-DPF" / "data.parquet"]
+    for path in old_layout + untouched:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(year_file.read_bytes())
+    untouched_bytes = [p.read_bytes() for p in untouched]
+
+    rerun = run_flow(settings_for(raw_dir, departments=("PY-OTHER",), force=True))
+    assert rerun.loaded == ("PY-OTHER",)
+    frame = pl.read_parquet(year_file)
+    # ordered by department for row-group pruning; the department not rerun keeps its rows and run
+    assert frame["dept_code"].is_sorted() and frame["dept_code"].unique(maintain_order=True).to_list() == [
+        "PY-DPF", "PY-OTHER"]
+    runs = frame.group_by("dept_code").agg(pl.col("run_id").unique()).sort("dept_code")
+    assert runs.rows() == [("PY-DPF", [first.run_id]), ("PY-OTHER", [rerun.run_id])]
+    assert frame.height == query(settings_for(raw_dir), "select count(*) as n from mart.project_spending where year = 2022")[0]["n"]
+    assert not any(p.exists() for p in old_layout)
+    assert not list(root.glob("*/year=2022/dept_code=*"))
+    assert [p.read_bytes() for p in untouched] == untouched_bytes
 
 
 def test_an_older_warehouse_is_upgraded_in_place(seed_raw, settings_for, run_flow, tmp_path):
@@ -191,3 +229,97 @@ def test_a_nightly_run_reads_only_the_workbooks_that_changed(raw_dir, settings_f
     # a different rule set is different work: everything is read again
     again = run_flow(dataclasses.replace(settings, ruleset="proportional"))
     assert again.loaded == ("PY-A", "PY-B", "PY-C")
+
+
+def _files_read(settings, run_id: str) -> int:
+    return query(settings, "select rows from audit.run_stages where run_id = ? and stage = 'read'", [run_id])[0]["rows"]
+
+
+def _findings(settings, run_id: str, file: str) -> set[tuple]:
+    return {tuple(r.values()) for r in query(
+        settings, "select severity, rule, sheet, cell, value, message, dept_code from audit.validation_issues "
+                  "where run_id = ? and file = ?", [run_id, file])}
+
+
+def test_a_rejected_workbook_left_as_it_was_is_not_read_again(raw_dir, settings_for, run_flow):
+    from flows.outcome import PARTIAL, run_state
+
+    year_dir = raw_dir / "2022"
+    for code in ("PY-A", "PY-B"):
+        write_workbook(dataclasses.replace(SEED_BOOK, info={**SEED_BOOK.info, "部门编码": code}), year_dir / f"{code}.xlsx")
+    negative = dataclasses.replace(SEED_BOOK.projects[0], spent=-444.3)
+    broken = dataclasses.replace(SEED_BOOK, info={**SEED_BOOK.info, "部门编码": "PY-BAD"},
+                                 projects=(negative, *SEED_BOOK.projects[1:]))
+    write_workbook(broken, year_dir / "PY-BAD.xlsx")
+    # a CSV folder is one input of several files
+    broken_csv = dataclasses.replace(broken, info={**SEED_BOOK.info, "部门编码": "PY-CSV"})
+    to_csv_folder(write_workbook(broken_csv, raw_dir.parent / "PY-CSV.xlsx"), year_dir / "PY-CSV")
+    settings = settings_for(raw_dir)
+    first = run_flow(settings)
+    assert (first.loaded, first.carried) == (("PY-A", "PY-B"), ())
+    assert first.rejected == ("PY-BAD.xlsx（PY-BAD）", "PY-CSV（PY-CSV）")
+    found = _findings(settings, first.run_id, "PY-BAD.xlsx")
+    assert ("error", "projects.spent_yuan.min", "项目支出", "D3") in {f[:4] for f in found}
+    found_csv = _findings(settings, first.run_id, "PY-CSV")
+    assert ("error", "projects.spent_yuan.min", "项目支出", "D3") in {f[:4] for f in found_csv}
+    quarantined = ("select sheet, row, rule, reason, cells from audit.quarantine "
+                   "where run_id = ? and file = 'PY-BAD.xlsx' order by all")
+    status = "select * from audit.department_status where dept_code = 'PY-BAD'"
+    status_before = query(settings, status)
+    assert [s["last_status"] for s in status_before] == ["rejected"]
+
+    corrected = dataclasses.replace(SEED_BOOK, info={**SEED_BOOK.info, "部门编码": "PY-B"},
+                                    reported={**SEED_BOOK.reported, "项目支出总额（万元）": 3456.25})
+    write_workbook(corrected, year_dir / "PY-B.xlsx")
+    nightly = run_flow(settings)
+    assert _files_read(settings, nightly.run_id) == 1
+    assert (nightly.loaded, nightly.rejected, nightly.exit_code) == (("PY-B",), first.rejected, 1)
+    assert nightly.carried == first.rejected
+    assert nightly.errors == sum(f[0] == "error" for f in found | found_csv)
+    state = run_state(nightly)
+    assert state.name == PARTIAL and "PY-BAD.xlsx（PY-BAD）" in state.message and "未重新读取" in state.message
+    # the findings and quarantined rows are the run's own, as if it had read the workbook
+    assert _findings(settings, nightly.run_id, "PY-BAD.xlsx") == found
+    assert _findings(settings, nightly.run_id, "PY-CSV") == found_csv
+    assert query(settings, quarantined, [nightly.run_id]) == query(settings, quarantined, [first.run_id])
+    assert query(settings, status) == status_before
+    with (settings.out_dir / "2022" / "validation.csv").open(encoding="utf-8-sig") as handle:
+        lines = [line for line in csv.DictReader(handle) if line["文件"] == "PY-BAD.xlsx"]
+    assert {(line["规则"], line["工作表"], line["单元格"], line["填写值"]) for line in lines} == {
+        (f[1], f[2] or "", f[3] or "", f[4] or "") for f in found}
+    assert {line["处理结果"] for line in lines} == {"被拒收：数据仓库中无该部门数据"}
+    assert "PY-BAD.xlsx" in (settings.out_dir / "2022" / "index.html").read_text(encoding="utf-8")
+
+    # the next night carries them again, from the run that carried them
+    write_workbook(dataclasses.replace(corrected, reported=SEED_BOOK.reported), year_dir / "PY-B.xlsx")
+    again = run_flow(settings)
+    assert (again.rejected, again.carried) == (first.rejected, first.rejected)
+    assert _findings(settings, again.run_id, "PY-BAD.xlsx") == found
+
+    forced = run_flow(dataclasses.replace(settings, force=True))
+    assert _files_read(settings, forced.run_id) == 4 and (forced.rejected, forced.carried) == (first.rejected, ())
+    assert _findings(settings, forced.run_id, "PY-BAD.xlsx") == found
+
+    write_workbook(dataclasses.replace(broken, projects=SEED_BOOK.projects), year_dir / "PY-BAD.xlsx")
+    fixed = run_flow(settings)
+    assert _files_read(settings, fixed.run_id) == 1
+    assert (fixed.loaded, fixed.rejected, fixed.carried) == (("PY-BAD",), ("PY-CSV（PY-CSV）",), ("PY-CSV（PY-CSV）",))
+    assert [(s["last_status"], s["loaded_run_id"]) for s in query(settings, status)] == [("loaded", fixed.run_id)]
+
+
+def test_a_rejected_workbook_is_read_again_when_another_workbook_takes_its_code(raw_dir, settings_for, run_flow):
+    year_dir = raw_dir / "2022"
+    write_workbook(dataclasses.replace(SEED_BOOK, info={**SEED_BOOK.info, "部门编码": "PY-A"}), year_dir / "PY-A.xlsx")
+    unnamed = dataclasses.replace(SEED_BOOK, info={**SEED_BOOK.info, "部门编码": "PY-BAD", "部门名称": None})
+    write_workbook(unnamed, year_dir / "PY-BAD.xlsx")
+    settings = settings_for(raw_dir)
+    first = run_flow(settings)
+    assert first.rejected == ("PY-BAD.xlsx（PY-BAD）",)
+    # the department hands in a good workbook under a new name and leaves the old one: a 部门编码 used twice
+    write_workbook(dataclasses.replace(SEED_BOOK, info={**SEED_BOOK.info, "部门编码": "PY-BAD"}), year_dir / "PY-BAD-2.xlsx")
+    second = run_flow(settings)
+    assert _files_read(settings, second.run_id) == 2 and second.carried == ()
+    assert second.rejected == ("PY-BAD-2.xlsx（PY-BAD）", "PY-BAD.xlsx（PY-BAD）")
+    duplicates = query(settings, "select file from audit.validation_issues where run_id = ? "
+                                 "and rule = 'basic.dept_code_duplicate' order by file", [second.run_id])
+    assert [d["file"] for d in duplicates] == ["PY-BAD-2.xlsx", "PY-BAD.xlsx"]
