@@ -46,11 +46,11 @@ def start_run(settings: Settings, run_id: str) -> bool:
 # validation annotates the departments it is given.
 @task(cache_key_fn=workbooks_key, cache_expiration=CACHE_EXPIRATION, cache_result_in_memory=False,
       timeout_seconds=STEP_TIMEOUT_SECONDS)
-def read_workbooks(settings: Settings, run_id: str) -> list[pipeline.Department]:
+def read_workbooks(settings: Settings, run_id: str) -> pipeline.ReadBatch:
     with pipeline.stage(settings, run_id, "read") as timing:
-        departments = pipeline.read_departments(settings, run_id)
-        timing["rows"] = sum(not isinstance(d, pipeline.CarriedRejection) for d in departments)  # files read
-    return departments
+        read = pipeline.read_departments(settings, run_id)
+        timing["rows"] = sum(not isinstance(d, pipeline.CarriedRejection) for d in read.departments)  # files read
+    return read
 
 
 @step

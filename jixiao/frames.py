@@ -7,9 +7,13 @@ work on these frames, so a whole district is checked and loaded at once.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
 import polars as pl
 
-from jixiao.extract import Department
+from jixiao.extract import Department, read_department
 
 MONEY = pl.Decimal(18, 2)
 RATE = pl.Decimal(18, 8)
@@ -82,3 +86,43 @@ def build_frames(departments: list[Department]) -> dict[str, pl.DataFrame]:
         else pl.DataFrame(schema=schema)
         for name, schema in TABLES.items()
     }
+
+
+@dataclass
+class ReadBatch:
+    """Workbooks as read: each department's facts and findings, and all their typed rows as frames.
+
+    A reading process sends this back instead of the departments' rows: frames
+    cross a process boundary as Arrow buffers, where rows of Decimals and
+    dicts would be pickled object by object, and a province's rows held as
+    Python objects would not fit in memory.
+    """
+
+    departments: list[Department]  # their rows are in `frames` (read_chunk drops the copies)
+    frames: dict[str, pl.DataFrame]  # every department's rows, those without a 部门编码 included
+
+    @classmethod
+    def of(cls, departments: list[Department]) -> ReadBatch:
+        return cls(departments, build_frames(departments))
+
+    def only(self, dept_codes: Sequence[str]) -> ReadBatch:
+        """The departments of these 部门编码 (the --dept filter)."""
+        wanted = set(dept_codes)
+        return ReadBatch([d for d in self.departments if d.dept_code in wanted],
+                         {name: frame.filter(pl.col("dept_code").is_in(wanted)) for name, frame in self.frames.items()})
+
+    @classmethod
+    def concat(cls, batches: Sequence[ReadBatch]) -> ReadBatch:
+        if len(batches) == 1:
+            return batches[0]
+        return cls([d for b in batches for d in b.departments],
+                   {name: pl.concat([b.frames[name] for b in batches], rechunk=False) if batches
+                    else pl.DataFrame(schema=schema) for name, schema in TABLES.items()})
+
+
+def read_chunk(paths: Sequence[tuple[Path, int]]) -> ReadBatch:
+    """(path, folder year) pairs read into one ReadBatch: the unit of work of a reading process."""
+    batch = ReadBatch.of([read_department(path, year) for path, year in paths])
+    for dept in batch.departments:
+        dept.rows = {}  # they travel, and stay, as frames
+    return batch

@@ -35,22 +35,33 @@ def _spawnable() -> bool:
     return path is None or Path(path).is_file()
 
 
-def map_chunks(fn: Callable[[Sequence[T]], list[R]], items: Sequence[T], *, chunk: int = 50) -> list[R]:
-    """fn over chunks of items, in order; fn must be a module-level function (it is pickled)."""
+def each_chunk(fn: Callable[[Sequence[T]], R], items: Sequence[T], *, chunk: int = 50) -> list[R]:
+    """fn over chunks of items, one result per chunk, in order; fn must be a module-level function
+    (it is pickled). In-process, the items are one chunk."""
     count = workers()
     if count < 2 or len(items) < MIN_ITEMS or not _spawnable():
-        return fn(items)
+        return [fn(items)]
     chunks = [items[i:i + chunk] for i in range(0, len(items), chunk)]
     with ProcessPoolExecutor(count, mp_context=multiprocessing.get_context("spawn")) as pool:
-        return [result for part in pool.map(fn, chunks) for result in part]
+        return list(pool.map(fn, chunks))
 
 
-def dask_chunks(fn: Callable[[Sequence[T]], list[R]], items: Sequence[T], *, chunk: int = 50) -> list[R]:
-    """map_chunks on the Dask cluster of the running flow (prefect-dask's DaskTaskRunner)."""
+def map_chunks(fn: Callable[[Sequence[T]], list[R]], items: Sequence[T], *, chunk: int = 50) -> list[R]:
+    """fn over chunks of items, its lists joined in order."""
+    return [result for part in each_chunk(fn, items, chunk=chunk) for result in part]
+
+
+def dask_each_chunk(fn: Callable[[Sequence[T]], R], items: Sequence[T], *, chunk: int = 50) -> list[R]:
+    """each_chunk on the Dask cluster of the running flow (prefect-dask's DaskTaskRunner)."""
     from prefect_dask import get_dask_client
 
     chunks = [items[i:i + chunk] for i in range(0, len(items), chunk)]
     if not chunks:
         return []
     with get_dask_client() as client:
-        return [result for part in client.gather(client.map(fn, chunks, pure=False)) for result in part]
+        return client.gather(client.map(fn, chunks, pure=False))
+
+
+def dask_chunks(fn: Callable[[Sequence[T]], list[R]], items: Sequence[T], *, chunk: int = 50) -> list[R]:
+    """map_chunks on the Dask cluster of the running flow."""
+    return [result for part in dask_each_chunk(fn, items, chunk=chunk) for result in part]

@@ -23,11 +23,11 @@ from filelock import FileLock, Timeout
 from jixiao.display import fmt_percent, fmt_score, fmt_wan
 from jixiao.export import export_year
 from jixiao.department_status import record_department_status
-from jixiao.extract import Department, read_departments_chunk
+from jixiao.extract import Department
 from jixiao.findings import Finding
-from jixiao.parallel import dask_chunks, map_chunks
+from jixiao.parallel import dask_chunks, dask_each_chunk, each_chunk, map_chunks
 from jixiao.ledger import code_version, input_fingerprints, inputs_unchanged, parameters_json
-from jixiao.frames import build_frames
+from jixiao.frames import ReadBatch, read_chunk
 from jixiao.read import department_inputs
 from jixiao.bureau_index import read_year, write_year_index
 from jixiao.outputs import FORMATS, draw_chunk
@@ -160,7 +160,7 @@ def skipped_run(settings: Settings, run_id: str) -> RunSummary:
     return RunSummary(run_id, settings.year, (), (), 0, 0, 0, (), str(settings.warehouse), skipped=True)
 
 
-def read_departments(settings: Settings, run_id: str | None = None) -> list[Department]:
+def read_departments(settings: Settings, run_id: str | None = None) -> ReadBatch:
     """Every workbook (or CSV folder) of the year, read and typed; the --dept filter applies to 部门编码.
     A file that cannot be read at all is a department without a code, rejected with its finding.
 
@@ -173,22 +173,21 @@ def read_departments(settings: Settings, run_id: str | None = None) -> list[Depa
     paths = [(p, settings.year) for p in inputs if p.name not in skip]
     if unchanged:
         print(f"{len(unchanged)} 个工作簿自上次载入以来未变化，沿用已有数据与报告")
-    mapper = dask_chunks if settings.runner == "dask" else map_chunks
-    departments = mapper(read_departments_chunk, paths)
+    each = dask_each_chunk if settings.runner == "dask" else each_chunk
+    read = ReadBatch.concat(each(read_chunk, paths))
     # A 部门编码 used twice is only seen when both workbooks are read: a rejected workbook whose
     # code a workbook read now also has is read again, to be flagged with it.
-    read_codes = {d.dept_code for d in departments if d.dept_code}
+    read_codes = {d.dept_code for d in read.departments if d.dept_code}
     if again := [(settings.year_dir / d.file, settings.year) for d in carried if d.dept_code in read_codes]:
-        departments += mapper(read_departments_chunk, again)
+        read = ReadBatch.concat([read, *each(read_chunk, again)])
         carried = [d for d in carried if d.dept_code not in read_codes]
     if carried:
         print(f"{len(carried)} 个被拒收的工作簿自上次校验以来未修改，未重新读取，沿用上次的校验问题")
     order = {p.name: i for i, p in enumerate(inputs)}  # the year folder's, as when every input is read
-    departments = sorted(departments + carried, key=lambda d: order.get(d.file, len(order)))
+    read.departments = sorted(read.departments + carried, key=lambda d: order.get(d.file, len(order)))
     if settings.departments:
-        wanted = set(settings.departments)
-        departments = [d for d in departments if d.dept_code in wanted]
-    return departments
+        read = read.only(settings.departments)
+    return read
 
 
 def unchanged_inputs(settings: Settings, run_id: str | None = None) -> set[str]:
@@ -241,9 +240,13 @@ def rejected_unchanged(settings: Settings, run_id: str | None = None) -> list[Ca
     ]
 
 
-def check_departments(departments: list[Department], year: int, rulesets: RuleSets, ruleset: str | None) -> Batch:
+def check_departments(read: ReadBatch | list[Department], year: int, rulesets: RuleSets, ruleset: str | None) -> Batch:
+    """Validate what was read (a ReadBatch, or departments as read_department gives them) across departments."""
+    if not isinstance(read, ReadBatch):
+        read = ReadBatch.of(list(read))
     # Carried rejections were checked by the run that read them; the batch still reports them.
-    everything, departments = departments, [d for d in departments if not isinstance(d, CarriedRejection)]
+    everything = read.departments
+    departments = [d for d in everything if not isinstance(d, CarriedRejection)]
     _flag_duplicate_codes(departments)
     for dept in departments:
         dept.info["ruleset"] = ruleset or dept.info.get("ruleset") or rulesets.default
@@ -252,7 +255,10 @@ def check_departments(departments: list[Department], year: int, rulesets: RuleSe
                        f"评分规则“{dept.info['ruleset']}”不存在，可用：{'、'.join(rulesets.descriptions)}",
                        dept.basic_sheet or "基本情况", dept.basic_cells.get("ruleset"))
     typed = [d for d in departments if d.dept_code is not None]
-    frames = build_frames(typed)
+    frames = {name: frame.filter(pl.col("dept_code").is_not_null()) for name, frame in read.frames.items()}
+    chosen = pl.DataFrame({"src_file": [d.file for d in typed], "ruleset": [d.info["ruleset"] for d in typed]},
+                          schema={"src_file": pl.String, "ruleset": pl.String})
+    frames["departments"] = frames["departments"].drop("ruleset").join(chosen, on="src_file", how="left")
     columns = {(d.file, sheet): cols for d in typed for sheet, cols in d.columns.items()}
     by_file = {d.file: d for d in departments}
     for finding in schema_findings(frames, columns, typed) + score_weight_findings(frames["scores"], columns):
@@ -263,8 +269,7 @@ def check_departments(departments: list[Department], year: int, rulesets: RuleSe
     batch.frames = {name: frame.filter(pl.col("src_file").is_in(accepted_files)) for name, frame in frames.items()}
     for dept in departments:
         batch.quarantine.extend({**q, "year": year, "dept_code": dept.dept_code} for q in dept.quarantined)
-        if dept.has_errors:
-            batch.quarantine.extend(_quarantine_all(dept, year))
+    batch.quarantine.extend(_quarantine_rejected(read.frames, {d.file for d in departments if d.has_errors}, year))
     return batch
 
 
@@ -277,16 +282,21 @@ def _flag_duplicate_codes(departments: list[Department]) -> None:
                        dept.basic_sheet or "基本情况", dept.basic_cells.get("dept_code"), dept.dept_code)
 
 
-def _quarantine_all(dept: Department, year: int) -> list[dict]:
-    """A rejected department's rows are kept, with the reason, rather than dropped."""
+def _quarantine_rejected(frames: dict[str, pl.DataFrame], rejected: set[str], year: int) -> list[dict]:
+    """Rejected departments' rows are kept, with the reason, rather than dropped."""
     rows = []
-    for table, typed in dept.rows.items():
-        for row in typed:
-            cells = {k: str(v) for k, v in row.items() if k not in ("src_sheet", "src_row") and v is not None}
-            rows.append({"year": year, "dept_code": dept.dept_code, "file": dept.file, "sheet": row.get("src_sheet"),
-                         "row": row.get("src_row"), "rule": "department.rejected", "reason": REJECTED_REASON,
-                         "cells": json.dumps(cells, ensure_ascii=False)})
+    for name, frame in frames.items():
+        if name == "departments" or not rejected:
+            continue  # its facts are the 基本情况 findings' subject, not rows of a table
+        for row in frame.filter(pl.col("src_file").is_in(rejected)).iter_rows(named=True):
+            cells = {k: str(v) for k, v in row.items() if k not in _SOURCE_COLUMNS and v is not None}
+            rows.append({"year": year, "dept_code": row["dept_code"], "file": row["src_file"],
+                         "sheet": row["src_sheet"], "row": row["src_row"], "rule": "department.rejected",
+                         "reason": REJECTED_REASON, "cells": json.dumps(cells, ensure_ascii=False)})
     return rows
+
+
+_SOURCE_COLUMNS = frozenset({"year", "dept_code", "src_file", "src_sheet", "src_row"})
 
 
 def load_batch(batch: Batch, settings: Settings, run_id: str, rulesets: RuleSets) -> list[Finding]:
@@ -451,6 +461,6 @@ def fail_run(settings: Settings, run_id: str) -> None:
 
 
 __all__ = [
-    "Batch", "CarriedRejection", "RunSummary", "check_departments", "draw_reports", "fail_run", "finish_run", "load_batch", "load_rulesets",
+    "Batch", "CarriedRejection", "ReadBatch", "RunSummary", "check_departments", "draw_reports", "fail_run", "finish_run", "load_batch", "load_rulesets",
     "new_run_id", "read_departments", "start_run",
 ]

@@ -113,7 +113,7 @@ def test_a_retried_flow_run_reuses_the_read(seed_raw, settings_for, prefect_serv
         pipeline.start_run(settings, run_id, force=True)
         read = read_workbooks(settings, run_id, return_state=True)
         departments = read.result()
-        as_read = dict(departments[0].info)
+        as_read = dict(departments.departments[0].info)
         pipeline.check_departments(departments, settings.year, rulesets, None)  # annotates the departments
         if flow_run.run_count == 1:
             raise RuntimeError("the run breaks after reading, as a crash of a later step would")
@@ -121,7 +121,7 @@ def test_a_retried_flow_run_reuses_the_read(seed_raw, settings_for, prefect_serv
 
     state, as_read = interrupted_after_validation()
     assert state == "Cached"
-    assert as_read == pipeline.read_departments(settings)[0].info  # a clean copy, not the one validation annotated
+    assert as_read == pipeline.read_departments(settings).departments[0].info  # a clean copy, not the one validation annotated
 
 
 def test_a_workbook_still_being_copied_is_retried(raw_dir, prefect_server):
