@@ -18,7 +18,7 @@ from flows.policies import (
     warehouse_slot,
     workbooks_key,
 )
-from jixiao import pipeline
+from jixiao import kept_reads, pipeline
 from jixiao.changes import settled_workbooks
 from jixiao.outputs import FORMATS
 from jixiao.rulesets import load_rulesets
@@ -42,21 +42,21 @@ def start_run(settings: Settings, run_id: str) -> bool:
 
 
 # Keyed by the flow run, the workbooks' bytes and the code, so a retried flow run
-# reuses the read; loaded from storage, not memory, on each hit, because
-# validation annotates the departments it is given.
-@task(cache_key_fn=workbooks_key, cache_expiration=CACHE_EXPIRATION, cache_result_in_memory=False,
-      timeout_seconds=STEP_TIMEOUT_SECONDS)
-def read_workbooks(settings: Settings, run_id: str) -> pipeline.ReadBatch:
+# reuses the read. What Prefect caches is the folder the read is kept in
+# (jixiao/kept_reads.py), not the read: a province's would be hundreds of MB.
+@task(cache_key_fn=workbooks_key, cache_expiration=CACHE_EXPIRATION, timeout_seconds=STEP_TIMEOUT_SECONDS)
+def read_workbooks(settings: Settings, run_id: str) -> Path:
+    kept_reads.prune(settings.reads_dir, CACHE_EXPIRATION)
     with pipeline.stage(settings, run_id, "read") as timing:
         read = pipeline.read_departments(settings, run_id)
         timing["rows"] = sum(not isinstance(d, pipeline.CarriedRejection) for d in read.departments)  # files read
-    return read
+        return kept_reads.keep(read, settings.reads_dir / run_id)
 
 
 @step
-def validate_sheets(departments, settings: Settings, rulesets, run_id: str) -> pipeline.Batch:
+def validate_sheets(kept: Path, settings: Settings, rulesets, run_id: str) -> pipeline.Batch:
     with pipeline.stage(settings, run_id, "validate") as timing:
-        batch = pipeline.check_departments(departments, settings.year, rulesets, settings.ruleset)
+        batch = pipeline.check_departments(kept_reads.load(kept), settings.year, rulesets, settings.ruleset)
         timing["rows"] = sum(frame.height for frame in batch.frames.values())
     return batch
 
@@ -130,10 +130,10 @@ def run_year(
         if not start_run(settings, run_id):
             return outcome.run_state(pipeline.skipped_run(settings, run_id))
         try:
-            found = _on_runner(read_workbooks, settings, settings, run_id)
+            kept = _on_runner(read_workbooks, settings, settings, run_id)
+            batch = validate_sheets(kept, settings, rulesets, run_id)
             # quote(): Prefect would otherwise walk every row of a district's departments looking
             # for futures in a task's inputs (seconds per task at a few hundred departments).
-            batch = validate_sheets(quote(found), settings, rulesets, run_id)
             mismatches = load_warehouse(quote(batch), settings, run_id, rulesets)
             validation = write_validation_report(settings, quote(batch), run_id)
             reports = _on_runner(render_tables, settings, settings, quote(batch), run_id,
@@ -144,6 +144,7 @@ def run_year(
             pipeline.fail_run(settings, run_id)
             raise
     publish_artifacts(settings, summary, validation)
+    kept_reads.discard(kept)  # the run is done: no retry will want it
     # Callers get the RunSummary; the flow run ends Completed, or Partial when workbooks were rejected.
     return outcome.run_state(summary)
 

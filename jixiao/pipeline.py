@@ -378,30 +378,47 @@ _REPORT_QUERIES = {
 _PARTITION = "year = $year and list_contains($depts, dept_code)"
 
 
+# Departments whose report data is queried and drawn together: memory stays flat past this.
+DRAW_BLOCK = 1000
+
+
+def _report_frames(con, year: int, codes: list[str], run_id: str) -> dict[str, dict[str, pl.DataFrame]]:
+    """One query per report table for these departments, split by department (and an empty frame)."""
+    by_table = {}
+    for name, query in _REPORT_QUERIES.items():
+        params = {"year": year, "depts": codes, **({"run": run_id} if "$run" in query else {})}
+        frame = con.sql(query.format(part=_PARTITION), params=params).pl()
+        by_table[name] = {key[0]: part for key, part in frame.partition_by("dept_code", as_dict=True).items()}
+        by_table[name]["__empty__"] = frame.clear()
+    return by_table
+
+
 def draw_reports(settings: Settings, batch: Batch, run_id: str, formats: tuple[str, ...] = FORMATS) -> list[Path]:
     """The report's tables and sentences in `formats`, one folder per loaded department, and the year's index."""
     if not formats:
         return []
-    codes = [d.dept_code for d in batch.accepted]
+    accepted = batch.accepted
+    paths: list[Path] = []
+    warnings: list[str] = []
+    # A block of departments at a time, so a province's reports never sit in memory at once.
+    for start in range(0, len(accepted), DRAW_BLOCK):
+        block = accepted[start:start + DRAW_BLOCK]
+        with connect(settings.warehouse) as con:
+            by_table = _report_frames(con, batch.year, [d.dept_code for d in block], run_id)
+        jobs = [
+            (settings.report_dir(dept.dept_code), f"数据来源：{dept.file}；运行编号 {run_id}",
+             {name: parts.get(dept.dept_code, parts["__empty__"]) for name, parts in by_table.items()}, tuple(formats))
+            for dept in block
+        ]
+        del by_table
+        # Drawing (pictures take seconds) happens with the warehouse closed, over every core for a district.
+        mapper = dask_chunks if settings.runner == "dask" else map_chunks
+        results = mapper(draw_chunk, jobs, chunk=25)
+        paths += [p for written, _ in results for p in written]
+        warnings += [w for _, ws in results for w in ws]
+    warnings = list(dict.fromkeys(warnings))
     with connect(settings.warehouse) as con:
-        # One query per table for the whole run, split by department in memory.
-        by_table = {}
-        for name, query in _REPORT_QUERIES.items():
-            params = {"year": batch.year, "depts": codes, **({"run": run_id} if "$run" in query else {})}
-            frame = con.sql(query.format(part=_PARTITION), params=params).pl()
-            by_table[name] = {key[0]: part for key, part in frame.partition_by("dept_code", as_dict=True).items()}
-            by_table[name]["__empty__"] = frame.clear()
         year_rows = read_year(con, batch.year)
-    jobs = [
-        (settings.report_dir(dept.dept_code), f"数据来源：{dept.file}；运行编号 {run_id}",
-         {name: parts.get(dept.dept_code, parts["__empty__"]) for name, parts in by_table.items()}, tuple(formats))
-        for dept in batch.accepted
-    ]
-    # Drawing (pictures take seconds) happens with the warehouse closed, over every core for a district.
-    mapper = dask_chunks if settings.runner == "dask" else map_chunks
-    results = mapper(draw_chunk, jobs, chunk=25)
-    paths = [p for written, _ in results for p in written]
-    warnings = list(dict.fromkeys(w for _, ws in results for w in ws))
     if "html" in formats:
         rejected = [{"dept_code": d.dept_code, "dept_name": d.info.get("dept_name"), "file": d.file,
                      "errors": sum(f.severity == "error" for f in d.findings)} for d in batch.rejected]

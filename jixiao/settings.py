@@ -30,5 +30,10 @@ class Settings:
     def parquet_dir(self) -> Path:
         return self.export_dir or self.warehouse.parent / "export"
 
+    @property
+    def reads_dir(self) -> Path:
+        """Where runs keep what they read, for a retried flow run (jixiao/kept_reads.py)."""
+        return self.warehouse.parent / ".reads"
+
     def report_dir(self, dept_code: str) -> Path:
         return self.out_dir / str(self.year) / dept_code

@@ -1,12 +1,13 @@
 -- Workbooks (or CSV folders) whose department is in the warehouse from bytes identical to
 -- today's, loaded by the same code with the same rule set and at least today's formats:
--- reading, loading and drawing them again would reproduce what is there.
+-- reading, loading and drawing them again would reproduce what is there. Only a run that
+-- finished counts: one that failed after its load may not have drawn the reports.
 -- Parameters: $year, $code_version, $ruleset, $formats; relation current_inputs(name, sha256).
 with loaded as (
     select departments.src_file, departments.run_id, runs.parameters, runs.code_version
     from raw.departments as departments
     join audit.runs as runs using (run_id)
-    where departments.year = $year
+    where departments.year = $year and runs.status in ('completed', 'partial')
 ),
 
 department_inputs as (

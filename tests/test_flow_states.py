@@ -22,7 +22,7 @@ from prefect.states import Failed
 
 from flows.policies import is_transient, warehouse_limit_name
 from flows.year import read_workbooks, run_year, wait_for_workbooks
-from jixiao import pipeline
+from jixiao import kept_reads, pipeline
 from jixiao.changes import InputsChanging
 from jixiao.display import fmt_percent, fmt_score
 from jixiao.rulesets import load_rulesets
@@ -112,7 +112,7 @@ def test_a_retried_flow_run_reuses_the_read(seed_raw, settings_for, prefect_serv
         run_id = pipeline.new_run_id()
         pipeline.start_run(settings, run_id, force=True)
         read = read_workbooks(settings, run_id, return_state=True)
-        departments = read.result()
+        departments = kept_reads.load(read.result())
         as_read = dict(departments.departments[0].info)
         pipeline.check_departments(departments, settings.year, rulesets, None)  # annotates the departments
         if flow_run.run_count == 1:
@@ -122,6 +122,18 @@ def test_a_retried_flow_run_reuses_the_read(seed_raw, settings_for, prefect_serv
     state, as_read = interrupted_after_validation()
     assert state == "Cached"
     assert as_read == pipeline.read_departments(settings).departments[0].info  # a clean copy, not the one validation annotated
+
+
+def test_a_finished_run_leaves_no_kept_read_and_old_ones_are_pruned(seed_raw, settings_for, run_flow):
+    settings = settings_for(seed_raw)
+    stale = settings.reads_dir / "20200101T000000-dead"
+    stale.mkdir(parents=True)
+    (stale / "departments.pickle").write_bytes(b"")
+    two_days_ago = time.time() - 2 * 86400
+    os.utime(stale, (two_days_ago, two_days_ago))
+    summary = run_flow(settings)
+    assert summary.loaded == ("PY-DPF",)
+    assert list(settings.reads_dir.iterdir()) == []  # its own read discarded, the stale one pruned
 
 
 def test_a_workbook_still_being_copied_is_retried(raw_dir, prefect_server):

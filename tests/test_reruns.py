@@ -16,6 +16,7 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
+import pytest
 
 from jixiao.seed import SEED_BOOK
 from jixiao.settings import PROJECT_ROOT
@@ -229,6 +230,20 @@ def test_a_nightly_run_reads_only_the_workbooks_that_changed(raw_dir, settings_f
     # a different rule set is different work: everything is read again
     again = run_flow(dataclasses.replace(settings, ruleset="proportional"))
     assert again.loaded == ("PY-A", "PY-B", "PY-C")
+
+
+def test_a_run_that_failed_after_its_load_is_not_trusted_to_have_drawn(seed_raw, settings_for, run_flow, tmp_path):
+    blocked = tmp_path / "reports-not-a-folder"
+    blocked.write_text("a file where the reports folder should be")
+    settings = dataclasses.replace(settings_for(seed_raw), out_dir=blocked)
+    with pytest.raises(OSError):
+        run_flow(settings)  # loads, then cannot write the validation report or the tables
+    assert query(settings, "select status from audit.runs") == [{"status": "failed"}]
+    assert query(settings, "select count(*) as n from raw.departments") == [{"n": 1}]
+    blocked.unlink()
+    again = run_flow(settings)
+    assert again.loaded == ("PY-DPF",) and _files_read(settings, again.run_id) == 1
+    assert (blocked / "2022" / "PY-DPF" / "index.html").is_file()
 
 
 def _files_read(settings, run_id: str) -> int:
