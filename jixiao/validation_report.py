@@ -20,7 +20,6 @@ from jixiao.extract import Department
 
 _CJK_FONTS = ["PingFang SC", "Microsoft YaHei", "Noto Sans CJK SC", "Source Han Sans SC"]
 _ERROR = style.text(color="#b3261e", weight="bold")
-_WARNING = style.text(color="#8a5a00", weight="bold")
 _REJECTED = style.fill(color="#fdecea")
 _SEVERITY = {"error": "错误", "warning": "警告"}
 _CELL = re.compile(r"^([A-Z]+)([0-9]+)$")
@@ -98,14 +97,20 @@ def _cell_key(cell: str | None) -> tuple[int, int]:
 
 
 def build_departments_table(lines: pl.DataFrame, year: int, run_id: str) -> GT:
-    rejected = [i for i, r in enumerate(lines.iter_rows(named=True)) if r["rejected"]]
-    loaded = lines.height - len(rejected)
-    table = lines.drop("rejected").with_columns(pl.col("errors", "warnings").cast(pl.String))
+    """The inputs with something to say (rejected, a finding, a note); the clean ones are counted, not listed:
+    a province's thousands of them would bury the few a clerk must act on (the year's index lists them all)."""
+    rejected_total = int(lines["rejected"].sum())
+    loaded = lines.height - rejected_total
+    listed = lines.filter(pl.col("rejected") | (pl.col("errors") > 0) | (pl.col("warnings") > 0) | (pl.col("note") != ""))
+    rejected = [i for i, r in enumerate(listed.iter_rows(named=True)) if r["rejected"]]
+    table = listed.drop("rejected").with_columns(pl.col("errors", "warnings").cast(pl.String))
+    clean = lines.height - listed.height
     gt = (
         GT(table, id="validation-departments")
         # structure
         .tab_header(title=f"{year}年度工作簿校验结果",
-                    subtitle=f"共 {lines.height} 份，已载入 {loaded} 份，被拒收 {len(rejected)} 份")
+                    subtitle=f"共 {lines.height} 份，已载入 {loaded} 份，被拒收 {rejected_total} 份"
+                             + (f"；另有 {clean} 份已载入且未发现问题，未逐一列出" if clean else ""))
         .cols_label(dept_code="部门编码", file="文件", outcome="处理结果", errors="错误", warnings="警告", note="说明")
         # formatting
         .cols_align("right", columns=["errors", "warnings"])
@@ -125,21 +130,26 @@ def build_findings_table(lines: pl.DataFrame, run_id: str) -> GT:
         pl.concat_str([pl.col("dept_code"), pl.lit(" · "), pl.col("file"), pl.lit("（"), pl.col("outcome"), pl.lit("）")])
         .alias("group")
     ).select("group", "severity", "sheet", "cell", "value", "message", "rule")
-    errors = [i for i, s in enumerate(grouped["severity"]) if s == "错误"]
-    warnings = [i for i, s in enumerate(grouped["severity"]) if s != "错误"]
-    gt = (
-        GT(grouped, groupname_col="group", id="validation-findings")
-        # structure
-        .tab_header(title="校验问题明细", subtitle="按部门分组，错误在前；单元格为 Excel 中的位置")
-        .cols_label(severity="级别", sheet="工作表", cell="单元格", value="填写值", message="问题说明", rule="规则")
-        # formatting: short columns kept on one line, the message takes the rest
-        .cols_width(cases={"severity": "4em", "sheet": "7em", "cell": "5em", "value": "12em", "message": "32em"})
+    # The department is named on its first finding only. Not great-tables row groups: their
+    # layout is worked out again for every group, quadratic in a province's thousands.
+    grouped = grouped.with_columns(
+        pl.when(pl.col("group") != pl.col("group").shift(1).fill_null("")).then(pl.col("group")).otherwise(pl.lit(""))
     )
-    # style
+    errors = [i for i, s in enumerate(grouped["severity"]) if s == "错误"]
+    gt = (
+        GT(grouped, id="validation-findings")
+        # structure
+        .tab_header(title="校验问题明细", subtitle="按部门排列，错误在前；单元格为 Excel 中的位置")
+        .cols_label(group="部门 · 文件（处理结果）", severity="级别", sheet="工作表", cell="单元格", value="填写值",
+                    message="问题说明", rule="规则")
+        # formatting: short columns kept on one line, the message takes the rest
+        .cols_width(cases={"group": "14em", "severity": "4em", "sheet": "7em", "cell": "5em", "value": "12em",
+                           "message": "32em"})
+    )
+    # style: errors only. great-tables looks up every cell's styles in the list of all styled cells,
+    # so styling each warning of a province's thousands costs minutes; warnings stay plain text.
     if errors:
         gt = gt.tab_style(_ERROR, loc.body(columns="severity", rows=errors))
-    if warnings:
-        gt = gt.tab_style(_WARNING, loc.body(columns="severity", rows=warnings))
     return gt.tab_source_note(f"运行编号 {run_id}").opt_table_font(font=_CJK_FONTS)
 
 

@@ -8,6 +8,7 @@ before the run or after it, never half of it.
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from collections.abc import Iterator
@@ -30,6 +31,11 @@ class WarehouseLocked(RuntimeError):
     pass
 
 
+# DuckDB takes up to 80% of the machine's memory by default; past this bound it spills to
+# disk (<warehouse>.tmp/) instead, so a province's load stays within the run's memory budget.
+MEMORY_LIMIT = os.environ.get("JIXIAO_DUCKDB_MEMORY", "512MB")
+
+
 @contextmanager
 def connect(path: Path, *, read_only: bool = False, wait_seconds: float = 120.0) -> Iterator[duckdb.DuckDBPyConnection]:
     """A short-lived connection; waits while another process holds the file's lock."""
@@ -38,7 +44,7 @@ def connect(path: Path, *, read_only: bool = False, wait_seconds: float = 120.0)
     delay = 0.1
     while True:
         try:
-            con = duckdb.connect(str(path), read_only=read_only)
+            con = duckdb.connect(str(path), read_only=read_only, config={"memory_limit": MEMORY_LIMIT})
             break
         except duckdb.IOException as exc:
             if "lock" not in str(exc).lower() or time.monotonic() >= deadline:

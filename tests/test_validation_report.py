@@ -83,6 +83,14 @@ def test_the_files(tmp_path):
     assert again[0].read_bytes() == html.encode("utf-8")  # deterministic: comparable across runs
 
 
+def test_inputs_without_findings_are_counted_not_listed(tmp_path):
+    departments = [_dept("a.xlsx", "A", WARN), *(_dept(f"clean{i}.xlsx", f"C{i}") for i in range(3))]
+    html, _ = write_validation_report(tmp_path, 2022, "run-1", departments, _findings(WARN), _statuses())
+    text = html.read_text(encoding="utf-8")
+    assert "共 4 份，已载入 4 份，被拒收 0 份；另有 3 份已载入且未发现问题，未逐一列出" in text
+    assert "a.xlsx" in text and "clean0.xlsx" not in text
+
+
 def test_a_clean_run(tmp_path):
     html, csv_path = write_validation_report(tmp_path, 2022, "run-1", [_dept("a.xlsx", "A")], _findings(), _statuses())
     assert "未发现任何问题" in html.read_text(encoding="utf-8")
