@@ -75,11 +75,6 @@ class Department:
         })
 
 
-def read_departments_chunk(paths: list[tuple[Path, int]]) -> list[Department]:
-    """read_department over (path, folder year) pairs: the unit of work of a reading process."""
-    return [read_department(path, year) for path, year in paths]
-
-
 def read_department(path: Path, folder_year: int) -> Department:
     """One department's input, read and typed. Never raises: whatever goes wrong with one file is a
     finding for that file, and the run goes on with the other departments."""

@@ -92,37 +92,41 @@ def build_frames(departments: list[Department]) -> dict[str, pl.DataFrame]:
 class ReadBatch:
     """Workbooks as read: each department's facts and findings, and all their typed rows as frames.
 
-    A reading process sends this back instead of the departments' rows: frames
-    cross a process boundary as Arrow buffers, where rows of Decimals and
-    dicts would be pickled object by object, and a province's rows held as
-    Python objects would not fit in memory.
+    A reading process writes its departments' rows as Arrow files and sends the
+    departments back without them (read_chunk_into): rows of Decimals and dicts
+    would be pickled object by object, and a province's rows held as Python
+    objects would not fit in memory.
     """
 
-    departments: list[Department]  # their rows are in `frames` (read_chunk drops the copies)
+    departments: list[Department]  # their rows are in `frames` (read_chunk_into drops the copies)
     frames: dict[str, pl.DataFrame]  # every department's rows, those without a 部门编码 included
 
     @classmethod
     def of(cls, departments: list[Department]) -> ReadBatch:
         return cls(departments, build_frames(departments))
 
-    def only(self, dept_codes: Sequence[str]) -> ReadBatch:
-        """The departments of these 部门编码 (the --dept filter)."""
-        wanted = set(dept_codes)
-        return ReadBatch([d for d in self.departments if d.dept_code in wanted],
-                         {name: frame.filter(pl.col("dept_code").is_in(wanted)) for name, frame in self.frames.items()})
 
-    @classmethod
-    def concat(cls, batches: Sequence[ReadBatch]) -> ReadBatch:
-        if len(batches) == 1:
-            return batches[0]
-        return cls([d for b in batches for d in b.departments],
-                   {name: pl.concat([b.frames[name] for b in batches], rechunk=False) if batches
-                    else pl.DataFrame(schema=schema) for name, schema in TABLES.items()})
+def read_chunk_into(folder: Path, items: Sequence[tuple[int, Path, int]]) -> list[Department]:
+    """(position, path, folder year) items read; their rows written to `folder/<table>/<first position>.arrow`.
+
+    The unit of work of a reading process. The rows go to disk from here, so the
+    process that runs the year never holds a province's rows while it reads; the
+    departments (facts, findings) come back without them."""
+    departments = [read_department(path, year) for _, path, year in items]
+    if not items:
+        return departments
+    for name, frame in build_frames(departments).items():
+        (folder / name).mkdir(parents=True, exist_ok=True)
+        frame.write_ipc(folder / name / f"{items[0][0]:08d}.arrow", compression="uncompressed")
+    for dept in departments:
+        dept.rows = {}  # they are on disk now
+    return departments
 
 
-def read_chunk(paths: Sequence[tuple[Path, int]]) -> ReadBatch:
-    """(path, folder year) pairs read into one ReadBatch: the unit of work of a reading process."""
-    batch = ReadBatch.of([read_department(path, year) for path, year in paths])
-    for dept in batch.departments:
-        dept.rows = {}  # they travel, and stay, as frames
-    return batch
+def read_frames(folder: Path) -> dict[str, pl.DataFrame]:
+    """The frames read_chunk_into wrote into `folder`, each table's chunks in input order."""
+    frames = {}
+    for name, schema in TABLES.items():
+        files = sorted((folder / name).glob("*.arrow"))
+        frames[name] = pl.concat([pl.read_ipc(f) for f in files]) if files else pl.DataFrame(schema=schema)
+    return frames

@@ -3,10 +3,12 @@
 Prefect caches what the read task returns by writing it, pickled and base64
 encoded, into its own storage: for a province that is hundreds of megabytes
 per run, held in memory two or three times over while it is encoded, and
-never deleted. The read is kept here instead, as one Arrow IPC file per
-table and the departments' facts and findings pickled beside them, in
+never deleted. The read is kept here instead: the reading processes write
+each chunk's rows as Arrow IPC files (`<table>/<position>.arrow`), and the
+departments' facts and findings are pickled beside them, in
 `<warehouse folder>/.reads/<run id>/`; the read task returns that folder, and
-Prefect caches the path. Folders older than a day (longer than any retry of a
+Prefect caches the path. The run's process never holds a province's rows while
+it reads, only when it validates them. Folders older than a day (longer than any retry of a
 run) are removed when a run starts; a run that finishes removes its own.
 """
 
@@ -21,30 +23,46 @@ from pathlib import Path
 
 import polars as pl
 
-from jixiao.frames import TABLES, ReadBatch
+from jixiao.extract import Department
+from jixiao.frames import ReadBatch, read_frames
 
 DEPARTMENTS = "departments.pickle"
 
 
-def keep(read: ReadBatch, folder: Path) -> Path:
-    """Write `read` into `folder` (replacing what is there) and return the folder."""
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    scratch = folder.with_name(f".{folder.name}.partial")
-    shutil.rmtree(scratch, ignore_errors=True)
-    scratch.mkdir()
-    for name, frame in read.frames.items():
-        frame.write_ipc(scratch / f"{name}.arrow", compression="uncompressed")
-    with (scratch / DEPARTMENTS).open("wb") as f:
-        pickle.dump(read.departments, f, protocol=pickle.HIGHEST_PROTOCOL)
+def scratch(folder: Path) -> Path:
+    """An empty folder beside `folder` for the reading processes to write their chunks' rows into."""
+    partial = folder.with_name(f".{folder.name}.partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir(parents=True)
+    return partial
+
+
+def keep(departments: list[Department], partial: Path, folder: Path, only_files: set[str] | None = None) -> Path:
+    """Finish a read: the departments beside their rows in `partial`, which becomes `folder`.
+
+    `only_files`: the --dept filter left these inputs' departments; the other rows on disk are not theirs."""
+    with (partial / DEPARTMENTS).open("wb") as f:
+        pickle.dump({"departments": departments, "only_files": only_files}, f, protocol=pickle.HIGHEST_PROTOCOL)
     shutil.rmtree(folder, ignore_errors=True)
-    os.replace(scratch, folder)  # a retry finds the whole read or none of it
+    os.replace(partial, folder)  # a retry finds the whole read or none of it
     return folder
 
 
-def load(folder: Path) -> ReadBatch:
+def departments(folder: Path) -> list[Department]:
+    return _kept(folder)["departments"]
+
+
+def _kept(folder: Path) -> dict:
     with (folder / DEPARTMENTS).open("rb") as f:
-        departments = pickle.load(f)  # written by keep() above, in the warehouse's own folder
-    return ReadBatch(departments, {name: pl.read_ipc(folder / f"{name}.arrow") for name in TABLES})
+        return pickle.load(f)  # written by keep() above, in the warehouse's own folder
+
+
+def load(folder: Path) -> ReadBatch:
+    kept = _kept(folder)
+    frames = read_frames(folder)
+    if kept["only_files"] is not None:
+        frames = {name: frame.filter(pl.col("src_file").is_in(kept["only_files"])) for name, frame in frames.items()}
+    return ReadBatch(kept["departments"], frames)
 
 
 def discard(folder: Path) -> None:

@@ -6,7 +6,9 @@ across departments, one validation, one load, set-based SQL.
 
 from __future__ import annotations
 
+import functools
 import json
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -21,13 +23,14 @@ import polars as pl
 from filelock import FileLock, Timeout
 
 from jixiao.display import fmt_percent, fmt_score, fmt_wan
+from jixiao import kept_reads
 from jixiao.export import export_year
 from jixiao.department_status import record_department_status
 from jixiao.extract import Department
 from jixiao.findings import Finding
 from jixiao.parallel import dask_chunks, dask_each_chunk, each_chunk, map_chunks
 from jixiao.ledger import code_version, input_fingerprints, inputs_unchanged, parameters_json
-from jixiao.frames import ReadBatch, read_chunk
+from jixiao.frames import ReadBatch, read_chunk_into
 from jixiao.read import department_inputs
 from jixiao.bureau_index import read_year, write_year_index
 from jixiao.outputs import FORMATS, draw_chunk
@@ -55,7 +58,7 @@ class Batch:
 
     year: int
     departments: list[Department]
-    frames: dict[str, pl.DataFrame]  # accepted departments only
+    frames: dict[str, pl.DataFrame]  # every department with a 部门编码; the load takes the accepted ones
     findings: list[Finding]
     quarantine: list[dict] = field(default_factory=list)
     ignored_sheets: list[tuple[str, str]] = field(default_factory=list)
@@ -161,8 +164,15 @@ def skipped_run(settings: Settings, run_id: str) -> RunSummary:
 
 
 def read_departments(settings: Settings, run_id: str | None = None) -> ReadBatch:
-    """Every workbook (or CSV folder) of the year, read and typed; the --dept filter applies to 部门编码.
-    A file that cannot be read at all is a department without a code, rejected with its finding.
+    """The year's inputs read into memory (for callers outside a run; a run keeps them on disk, read_into)."""
+    with tempfile.TemporaryDirectory(prefix="jixiao-read-") as tmp:
+        return kept_reads.load(read_into(settings, run_id, Path(tmp) / "read"))
+
+
+def read_into(settings: Settings, run_id: str | None, folder: Path) -> Path:
+    """Every workbook (or CSV folder) of the year, read and typed, kept in `folder` (jixiao/kept_reads.py);
+    the --dept filter applies to 部门编码. A file that cannot be read at all is a department without a code,
+    rejected with its finding.
 
     Without --force, an input unchanged since it was loaded is left out (its data and reports stand),
     and one unchanged since it was rejected comes back unread, as a CarriedRejection with its findings."""
@@ -170,24 +180,30 @@ def read_departments(settings: Settings, run_id: str | None = None) -> ReadBatch
     carried = [] if settings.force else [d for d in rejected_unchanged(settings, run_id) if d.file not in unchanged]
     inputs = department_inputs(settings.year_dir)
     skip = unchanged | {d.file for d in carried}
-    paths = [(p, settings.year) for p in inputs if p.name not in skip]
+    items = [(i, p, settings.year) for i, p in enumerate(inputs) if p.name not in skip]
     if unchanged:
         print(f"{len(unchanged)} 个工作簿自上次载入以来未变化，沿用已有数据与报告")
+    scratch = kept_reads.scratch(folder)
     each = dask_each_chunk if settings.runner == "dask" else each_chunk
-    read = ReadBatch.concat(each(read_chunk, paths))
+    read_chunk = functools.partial(read_chunk_into, scratch)  # each chunk's rows go straight to disk
+    departments = [d for part in each(read_chunk, items) for d in part]
     # A 部门编码 used twice is only seen when both workbooks are read: a rejected workbook whose
     # code a workbook read now also has is read again, to be flagged with it.
-    read_codes = {d.dept_code for d in read.departments if d.dept_code}
-    if again := [(settings.year_dir / d.file, settings.year) for d in carried if d.dept_code in read_codes]:
-        read = ReadBatch.concat([read, *each(read_chunk, again)])
+    read_codes = {d.dept_code for d in departments if d.dept_code}
+    order = {p.name: i for i, p in enumerate(inputs)}  # the year folder's, as when every input is read
+    again = [(order[d.file], settings.year_dir / d.file, settings.year) for d in carried if d.dept_code in read_codes]
+    if again:
+        departments += [d for part in each(read_chunk, again) for d in part]
         carried = [d for d in carried if d.dept_code not in read_codes]
     if carried:
         print(f"{len(carried)} 个被拒收的工作簿自上次校验以来未修改，未重新读取，沿用上次的校验问题")
-    order = {p.name: i for i, p in enumerate(inputs)}  # the year folder's, as when every input is read
-    read.departments = sorted(read.departments + carried, key=lambda d: order.get(d.file, len(order)))
+    departments = sorted(departments + carried, key=lambda d: order.get(d.file, len(order)))
+    only = None
     if settings.departments:
-        read = read.only(settings.departments)
-    return read
+        wanted = set(settings.departments)
+        departments = [d for d in departments if d.dept_code in wanted]
+        only = {d.file for d in departments}
+    return kept_reads.keep(departments, scratch, folder, only_files=only)
 
 
 def unchanged_inputs(settings: Settings, run_id: str | None = None) -> set[str]:
@@ -255,7 +271,8 @@ def check_departments(read: ReadBatch | list[Department], year: int, rulesets: R
                        f"评分规则“{dept.info['ruleset']}”不存在，可用：{'、'.join(rulesets.descriptions)}",
                        dept.basic_sheet or "基本情况", dept.basic_cells.get("ruleset"))
     typed = [d for d in departments if d.dept_code is not None]
-    frames = {name: frame.filter(pl.col("dept_code").is_not_null()) for name, frame in read.frames.items()}
+    frames = {name: frame.filter(pl.col("dept_code").is_not_null()) if frame["dept_code"].null_count() else frame
+              for name, frame in read.frames.items()}
     chosen = pl.DataFrame({"src_file": [d.file for d in typed], "ruleset": [d.info["ruleset"] for d in typed]},
                           schema={"src_file": pl.String, "ruleset": pl.String})
     frames["departments"] = frames["departments"].drop("ruleset").join(chosen, on="src_file", how="left")
@@ -265,8 +282,7 @@ def check_departments(read: ReadBatch | list[Department], year: int, rulesets: R
         by_file[finding.file].findings.append(finding)
     # This run's finds; load_batch copies a carried rejection's findings (and quarantined rows) in SQL.
     batch = Batch(year, everything, {}, [f for d in departments for f in d.findings])
-    accepted_files = {d.file for d in batch.accepted}
-    batch.frames = {name: frame.filter(pl.col("src_file").is_in(accepted_files)) for name, frame in frames.items()}
+    batch.frames = frames  # the load takes the accepted departments' rows (not a copy: a province's are large)
     for dept in departments:
         batch.quarantine.extend({**q, "year": year, "dept_code": dept.dept_code} for q in dept.quarantined)
     batch.quarantine.extend(_quarantine_rejected(read.frames, {d.file for d in departments if d.has_errors}, year))

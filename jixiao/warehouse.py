@@ -33,7 +33,7 @@ class WarehouseLocked(RuntimeError):
 
 # DuckDB takes up to 80% of the machine's memory by default; past this bound it spills to
 # disk (<warehouse>.tmp/) instead, so a province's load stays within the run's memory budget.
-MEMORY_LIMIT = os.environ.get("JIXIAO_DUCKDB_MEMORY", "512MB")
+MEMORY_LIMIT = os.environ.get("JIXIAO_DUCKDB_MEMORY", "256MB")
 
 
 @contextmanager
@@ -174,7 +174,9 @@ def replace_partitions(
         for name in TABLES:
             con.execute(f"delete from raw.{quote(name)} where {in_run}")
             con.register("run_frame", frames[name].to_arrow())
-            con.execute(f"insert into raw.{quote(name)} by name select *, ? as run_id from run_frame", [run_id])
+            # The frames may hold rejected departments too: only the run's partitions are loaded.
+            con.execute(f"insert into raw.{quote(name)} by name select *, ? as run_id from run_frame where {in_run}",
+                        [run_id])
             con.unregister("run_frame")
         for layer, schema, name, _sql in sql_models(sql_dir):
             if layer not in MATERIALIZED:
