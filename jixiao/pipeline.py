@@ -316,7 +316,8 @@ _SOURCE_COLUMNS = frozenset({"year", "dept_code", "src_file", "src_sheet", "src_
 
 
 def load_batch(batch: Batch, settings: Settings, run_id: str, rulesets: RuleSets) -> list[Finding]:
-    """Replace the accepted department-years and record every finding; returns reconciliation warnings."""
+    """Replace the accepted department-years and record every finding; returns reconciliation warnings.
+    The batch's frames are consumed (emptied) by the load."""
     partitions = pl.DataFrame(
         {"year": [batch.year] * len(batch.accepted), "dept_code": [d.dept_code for d in batch.accepted]},
         schema={"year": pl.Int32, "dept_code": pl.String},

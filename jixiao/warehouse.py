@@ -161,7 +161,9 @@ def replace_partitions(
     rules: pl.DataFrame,
     run_id: str,
 ) -> None:
-    """Swap in the given department-years, raw rows and marts alike, in one transaction."""
+    """Swap in the given department-years, raw rows and marts alike, in one transaction.
+
+    `frames` is emptied as its tables are inserted."""
     con.execute("begin transaction")
     try:
         ensure_tables(con, sql_dir)
@@ -173,7 +175,8 @@ def replace_partitions(
         in_run = "(year, dept_code) in (select (year, dept_code) from run_partitions)"
         for name in TABLES:
             con.execute(f"delete from raw.{quote(name)} where {in_run}")
-            con.register("run_frame", frames[name].to_arrow())
+            # Consumed: once in DuckDB, a province's rows are not held in Python as well.
+            con.register("run_frame", frames.pop(name).to_arrow())
             # The frames may hold rejected departments too: only the run's partitions are loaded.
             con.execute(f"insert into raw.{quote(name)} by name select *, ? as run_id from run_frame where {in_run}",
                         [run_id])
