@@ -11,9 +11,9 @@ import json
 import tempfile
 import time
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib.metadata import version
@@ -22,23 +22,34 @@ from pathlib import Path
 import polars as pl
 from filelock import FileLock, Timeout
 
-from jixiao.display import fmt_percent, fmt_score, fmt_wan
 from jixiao import kept_reads
-from jixiao.export import export_year
+from jixiao.bureau_index import read_year, write_year_index
 from jixiao.department_status import record_department_status
+from jixiao.display import fmt_percent, fmt_score, fmt_wan
+from jixiao.export import export_year
 from jixiao.extract import Department
 from jixiao.findings import Finding
-from jixiao.parallel import dask_chunks, dask_each_chunk, each_chunk, map_chunks
-from jixiao.ledger import code_version, input_fingerprints, inputs_unchanged, parameters_json
 from jixiao.frames import ReadBatch, read_chunk_into
-from jixiao.read import department_inputs
-from jixiao.bureau_index import read_year, write_year_index
+from jixiao.ledger import (
+    code_version,
+    input_fingerprints,
+    inputs_unchanged,
+    parameters_json,
+)
 from jixiao.outputs import FORMATS, draw_chunk
+from jixiao.parallel import dask_chunks, dask_each_chunk, each_chunk, map_chunks
+from jixiao.read import department_inputs
 from jixiao.rulesets import RuleSets, load_rulesets
 from jixiao.settings import Settings
 from jixiao.validate import schema_findings, score_weight_findings
 from jixiao.validation_report import write_validation_report as write_validation_pages
-from jixiao.warehouse import WarehouseLocked, append, connect, ensure_tables, replace_partitions
+from jixiao.warehouse import (
+    WarehouseLocked,
+    append,
+    connect,
+    ensure_tables,
+    replace_partitions,
+)
 
 REJECTED_REASON = "该部门工作簿存在错误，整体未载入，请先修正错误"
 

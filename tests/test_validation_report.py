@@ -12,7 +12,12 @@ import pytest
 
 from jixiao.extract import Department
 from jixiao.findings import Finding
-from jixiao.validation_report import CSV_COLUMNS, department_lines, finding_lines, write_validation_report
+from jixiao.validation_report import (
+    CSV_COLUMNS,
+    department_lines,
+    finding_lines,
+    write_validation_report,
+)
 from jixiao.workbook import Project, write_workbook
 from tests.conftest import query
 from tests.test_other_departments import EDU, PLAIN
