@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,8 +33,10 @@ class Settings:
 
     @property
     def reads_dir(self) -> Path:
-        """Where runs keep what they read, for a retried flow run (jixiao/kept_reads.py)."""
-        return self.warehouse.parent / ".reads"
+        """Where runs keep what they read, for a retried flow run (jixiao/kept_reads.py). The reading
+        processes write there: with Dask workers on other machines, JIXIAO_READS_DIR names a folder
+        on shared storage that they and the flow see at the same path."""
+        return Path(os.environ.get("JIXIAO_READS_DIR") or self.warehouse.parent / ".reads")
 
     def report_dir(self, dept_code: str) -> Path:
         return self.out_dir / str(self.year) / dept_code
