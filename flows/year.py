@@ -48,8 +48,7 @@ def start_run(settings: Settings, run_id: str) -> bool:
 def read_workbooks(settings: Settings, run_id: str) -> Path:
     kept_reads.prune(settings.reads_dir, CACHE_EXPIRATION)
     with pipeline.stage(settings, run_id, "read") as timing:
-        kept = pipeline.read_into(settings, run_id, settings.reads_dir / run_id)
-        timing["rows"] = sum(not isinstance(d, pipeline.CarriedRejection) for d in kept_reads.departments(kept))
+        kept, timing["rows"] = pipeline.read_into(settings, run_id, settings.reads_dir / run_id)  # files read
         return kept
 
 

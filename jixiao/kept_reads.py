@@ -48,17 +48,9 @@ def keep(departments: list[Department], partial: Path, folder: Path, only_files:
     return folder
 
 
-def departments(folder: Path) -> list[Department]:
-    return _kept(folder)["departments"]
-
-
-def _kept(folder: Path) -> dict:
-    with (folder / DEPARTMENTS).open("rb") as f:
-        return pickle.load(f)  # written by keep() above, in the warehouse's own folder
-
-
 def load(folder: Path) -> ReadBatch:
-    kept = _kept(folder)
+    with (folder / DEPARTMENTS).open("rb") as f:
+        kept = pickle.load(f)  # written by keep() above, in the warehouse's own folder
     frames = read_frames(folder)
     if kept["only_files"] is not None:
         frames = {name: frame.filter(pl.col("src_file").is_in(kept["only_files"])) for name, frame in frames.items()}

@@ -177,18 +177,18 @@ def skipped_run(settings: Settings, run_id: str) -> RunSummary:
 def read_departments(settings: Settings, run_id: str | None = None) -> ReadBatch:
     """The year's inputs read into memory (for callers outside a run; a run keeps them on disk, read_into)."""
     with tempfile.TemporaryDirectory(prefix="jixiao-read-") as tmp:
-        return kept_reads.load(read_into(settings, run_id, Path(tmp) / "read"))
+        kept, _ = read_into(settings, run_id, Path(tmp) / "read")
+        return kept_reads.load(kept)
 
 
-def read_into(settings: Settings, run_id: str | None, folder: Path) -> Path:
+def read_into(settings: Settings, run_id: str | None, folder: Path) -> tuple[Path, int]:
     """Every workbook (or CSV folder) of the year, read and typed, kept in `folder` (jixiao/kept_reads.py);
     the --dept filter applies to 部门编码. A file that cannot be read at all is a department without a code,
-    rejected with its finding.
+    rejected with its finding. Returns the folder and how many inputs were read.
 
     Without --force, an input unchanged since it was loaded is left out (its data and reports stand),
     and one unchanged since it was rejected comes back unread, as a CarriedRejection with its findings."""
-    unchanged = set() if settings.force else unchanged_inputs(settings, run_id)
-    carried = [] if settings.force else [d for d in rejected_unchanged(settings, run_id) if d.file not in unchanged]
+    unchanged, carried = inputs_to_skip(settings, run_id)
     inputs = department_inputs(settings.year_dir)
     skip = unchanged | {d.file for d in carried}
     items = [(i, p, settings.year) for i, p in enumerate(inputs) if p.name not in skip]
@@ -214,44 +214,27 @@ def read_into(settings: Settings, run_id: str | None, folder: Path) -> Path:
         wanted = set(settings.departments)
         departments = [d for d in departments if d.dept_code in wanted]
         only = {d.file for d in departments}
-    return kept_reads.keep(departments, scratch, folder, only_files=only)
+    return kept_reads.keep(departments, scratch, folder, only_files=only), len(items) + len(again)
 
 
-def unchanged_inputs(settings: Settings, run_id: str | None = None) -> set[str]:
-    """Names of the year's inputs whose loaded data came from these very bytes (sql/unchanged_inputs.sql)."""
-    if not settings.warehouse.exists():
-        return set()
+def inputs_to_skip(settings: Settings, run_id: str | None = None) -> tuple[set[str], list[CarriedRejection]]:
+    """The year's inputs not to read again, with one look at the warehouse: the names of those whose
+    loaded data came from these very bytes (sql/unchanged_inputs.sql), and those that the last run to
+    read them rejected, with this code and rule set, each with that run's findings
+    (sql/rejected_unchanged.sql)."""
+    if settings.force or not settings.warehouse.exists():
+        return set(), []
     formats = sorted(settings.formats if settings.formats is not None else FORMATS)
+    params = {"year": settings.year, "code_version": code_version(), "ruleset": settings.ruleset}
     with connect(settings.warehouse) as con:
         ensure_tables(con, settings.sql_dir)
         con.register("current_inputs", _current_inputs(con, settings, run_id).to_arrow())
-        rows = con.execute((settings.sql_dir / "unchanged_inputs.sql").read_text(encoding="utf-8"), {
-            "year": settings.year, "code_version": code_version(), "ruleset": settings.ruleset, "formats": formats,
-        }).fetchall()
-    return {r[0] for r in rows}
-
-
-def _current_inputs(con, settings: Settings, run_id: str | None) -> pl.DataFrame:
-    """(name, sha256) of today's inputs: the run's own ledger rows hold them (start_run wrote them);
-    only a caller outside a run hashes the files here."""
-    if run_id is None:
-        return input_fingerprints(settings.year_dir).select("name", "sha256")
-    return con.sql("select name, sha256 from audit.run_inputs where run_id = $run", params={"run": run_id}).pl()
-
-
-def rejected_unchanged(settings: Settings, run_id: str | None = None) -> list[CarriedRejection]:
-    """The year's inputs that the last run to read them rejected, from these very bytes, with this code
-    and rule set (sql/rejected_unchanged.sql), each with that run's findings."""
-    if not settings.warehouse.exists():
-        return []
-    with connect(settings.warehouse) as con:
-        ensure_tables(con, settings.sql_dir)
-        con.register("current_inputs", _current_inputs(con, settings, run_id).to_arrow())
-        carried = con.sql((settings.sql_dir / "rejected_unchanged.sql").read_text(encoding="utf-8"), params={
-            "year": settings.year, "code_version": code_version(), "ruleset": settings.ruleset,
-        }).pl()
+        unchanged = {r[0] for r in con.execute((settings.sql_dir / "unchanged_inputs.sql").read_text(encoding="utf-8"),
+                                               {**params, "formats": formats}).fetchall()}
+        carried = con.sql((settings.sql_dir / "rejected_unchanged.sql").read_text(encoding="utf-8"),
+                          params=params).pl().filter(~pl.col("file").is_in(unchanged))
         if carried.height == 0:
-            return []
+            return unchanged, []
         con.register("carried", carried.to_arrow())
         rows = con.sql("select issues.* from audit.validation_issues as issues "
                        "semi join carried on issues.run_id = carried.run_id and issues.file = carried.file "
@@ -260,11 +243,19 @@ def rejected_unchanged(settings: Settings, run_id: str | None = None) -> list[Ca
     for r in rows.iter_rows(named=True):
         findings.setdefault(r["file"], []).append(Finding(
             r["severity"], r["rule"], r["message"], r["file"], r["sheet"], r["cell"], r["value"], r["dept_code"]))
-    return [
+    return unchanged, [
         CarriedRejection(r["file"], settings.year, r["dept_code"], findings=findings[r["file"]],
                          info={"dept_name": r["dept_name"]} if r["dept_name"] else {}, from_run_id=r["run_id"])
         for r in carried.iter_rows(named=True)
     ]
+
+
+def _current_inputs(con, settings: Settings, run_id: str | None) -> pl.DataFrame:
+    """(name, sha256) of today's inputs: the run's own ledger rows hold them (start_run wrote them);
+    only a caller outside a run hashes the files here."""
+    if run_id is None:
+        return input_fingerprints(settings.year_dir).select("name", "sha256")
+    return con.sql("select name, sha256 from audit.run_inputs where run_id = $run", params={"run": run_id}).pl()
 
 
 def check_departments(read: ReadBatch | list[Department], year: int, rulesets: RuleSets, ruleset: str | None) -> Batch:
@@ -292,8 +283,8 @@ def check_departments(read: ReadBatch | list[Department], year: int, rulesets: R
     for finding in schema_findings(frames, columns, typed) + score_weight_findings(frames["scores"], columns):
         by_file[finding.file].findings.append(finding)
     # This run's finds; load_batch copies a carried rejection's findings (and quarantined rows) in SQL.
-    batch = Batch(year, everything, {}, [f for d in departments for f in d.findings])
-    batch.frames = frames  # the load takes the accepted departments' rows (not a copy: a province's are large)
+    # frames: the load takes the accepted departments' rows (not a copy: a province's are large).
+    batch = Batch(year, everything, frames, [f for d in departments for f in d.findings])
     for dept in departments:
         batch.quarantine.extend({**q, "year": year, "dept_code": dept.dept_code} for q in dept.quarantined)
     batch.quarantine.extend(_quarantine_rejected(read.frames, {d.file for d in departments if d.has_errors}, year))
