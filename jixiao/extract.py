@@ -7,6 +7,7 @@ every problem as a Finding that names the cell.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
@@ -26,9 +27,10 @@ from jixiao.numbers import (
     parse_amount,
     parse_decimal,
     parse_rate,
+    short_text_cache,
     unit_scale,
 )
-from jixiao.read import CellError, Table, Workbook, read_workbook
+from jixiao.read import CellError, Table, Workbook, column_letters, read_workbook
 from jixiao.sheets import BASIC_KEYS, REPORTED_KEYS, compact, strip_unit_suffix
 from jixiao.values import ValueParseError, parse_indicator_value, units_compatible
 
@@ -126,18 +128,41 @@ _LIMITS = {"amount": limits.MAX_AMOUNT_YUAN, "rate": limits.MAX_RATE, "number": 
 
 def _typed(table: Table, row: int, cells: dict, key: str, kind: str, what: str):
     value = cells.get(key, "")
+    scale = table.scales[key] if kind == "amount" else None
     try:
-        if kind == "amount":
-            yuan, exact = parse_amount(value, table.scales[key], what=what)
-            _within(yuan, kind, what, key, value)
-            return yuan, exact
-        number = parse_rate(value, what=what) if kind == "rate" else parse_decimal(value, what=what)
+        # Weights, scores and rates repeat down a sheet and across departments. Only text and
+        # floats but 0.0 are kept: 1, 1.0 and True would share an entry, and -0.0 equals 0.0 but
+        # is another Decimal. A failure is asked again, to name the column in its message.
+        kept = type(value) is float and value != 0 or type(value) is str and len(value) <= 64
+        parsed = _kept_number(kind, scale, value) if kept else None
+        if parsed is None:
+            parsed = _number(kind, scale, value, what)
     except CellValueError as exc:
         raise _RowError(exc.rule, exc.message, key, value) from None
-    _within(number, kind, what, key, value)
+    number = parsed[0] if kind == "amount" else parsed
+    if abs(number) >= _LIMITS[kind]:  # _within, asked of every number cell
+        raise _RowError("number.too_large", f"{what}数值过大，请检查是否多填了位数或单位", key, value)
     if kind == "count" and number != number.to_integral_value():
         raise _RowError("number.not_an_integer", f"{what}应为整数", key, value)
-    return number
+    return parsed
+
+
+def _number(kind: str, scale: Decimal | None, value: object, what: str):
+    """A cell read as its column's kind: (元, exact) for an amount, a Decimal otherwise."""
+    if kind == "amount":
+        return parse_amount(value, scale, what=what)
+    if kind == "rate":
+        return parse_rate(value, what=what)
+    return parse_decimal(value, what=what)
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _kept_number(kind: str, scale: Decimal | None, value: float | str):
+    """_number, remembered; None where the cell is not a number of its kind."""
+    try:
+        return _number(kind, scale, value, "")
+    except CellValueError:
+        return None
 
 
 def _within(number: Decimal, kind: str, what: str, key: str, value: object) -> None:
@@ -147,23 +172,25 @@ def _within(number: Decimal, kind: str, what: str, key: str, value: object) -> N
 
 def _each_row(dept: Department, table: Table, build) -> None:
     """Run `build` per row; a row that fails is quarantined with its finding, never dropped."""
+    located = [(f"{key}_cell", column_letters(table.columns[key])) for key in ("actual", "reported_rate", "reported_score")
+               if key in table.columns]
+    rows = dept.rows[table.spec.key]
     for row, cells in table.rows:
         try:
             # Any unusable cell fails its row, even in a column kept only for reconciliation:
             # #DIV/0! in 完成率 means the department's own sheet is broken, and it should see that.
-            broken = next(((k, v) for k, v in cells.items() if isinstance(v, CellError)), None)
-            if broken is not None:
-                raise _RowError(broken[1].rule, broken[1].message, *broken)
+            if table.unusable and not table.unusable.isdisjoint(cells.values()):
+                key, value = next((k, v) for k, v in cells.items() if isinstance(v, CellError))
+                raise _RowError(value.rule, value.message, key, value)
             typed = build(row, cells)
         except _RowError as exc:
             dept.error(exc.rule, exc.message, table.sheet, table.cell(row, exc.key), exc.value)
             dept.quarantine(table.sheet, row, cells, exc.message, exc.rule)
             continue
-        typed.update(src_sheet=table.sheet, src_row=row)
-        for key in ("actual", "reported_rate", "reported_score"):
-            if key in table.columns:
-                typed[f"{key}_cell"] = table.cell(row, key)
-        dept.rows[table.spec.key].append(typed)
+        typed["src_sheet"], typed["src_row"] = table.sheet, row
+        for name, letters in located:
+            typed[name] = f"{letters}{row}"  # cell_ref(row, column)
+        rows.append(typed)
 
 
 def _text(table: Table, row: int, cells: dict, key: str, what: str, required: bool = True) -> str:
@@ -171,6 +198,16 @@ def _text(table: Table, row: int, cells: dict, key: str, what: str, required: bo
     if required and not text:
         raise _RowError("cell.required", f"{what}不能为空", key, cells.get(key, ""))
     return text
+
+
+def _texts(cells: dict, wanted: tuple[tuple[str, str, bool], ...]) -> dict[str, str]:
+    """_text of each (key, what, required) in turn, as one dict: one call for a row's text columns."""
+    typed = {}
+    for key, what, required in wanted:
+        text = typed[key] = normalize_text(cells.get(key, ""))
+        if required and not text:
+            raise _RowError("cell.required", f"{what}不能为空", key, cells.get(key, ""))
+    return typed
 
 
 def _basic_label(label: object) -> str:
@@ -182,7 +219,7 @@ def _basic(dept: Department, table: Table, folder_year: int) -> None:
     labels = {_basic_label(lbl): (key, required, kind) for key, lbl, required, kind in BASIC_KEYS}
     found: dict[str, tuple[int, object, str]] = {}
     extra = {}
-    value_cell = lambda row: cell_ref(row, table.columns["value"])  # noqa: E731
+    value_cell = lambda row: cell_ref(row, table.columns["value"])
     dept.basic_sheet = table.sheet
     for row, cells in table.rows:
         label = _basic_label(cells["label"])
@@ -261,13 +298,12 @@ def _tasks(dept: Department, table: Table) -> None:
         t["task_no"] = t["task_no"] or i
 
 
+_INDICATOR_TEXTS = (("level1", "一级指标", True), ("level2", "二级指标", True), ("indicator", "三级指标", True))
+
+
 def _indicators(dept: Department, table: Table) -> None:
     def build(row, cells):
-        typed = {
-            "level1": _text(table, row, cells, "level1", "一级指标"),
-            "level2": _text(table, row, cells, "level2", "二级指标"),
-            "indicator": _text(table, row, cells, "indicator", "三级指标"),
-        }
+        typed = _texts(cells, _INDICATOR_TEXTS)
         parsed = {}
         for key, what in (("target", "指标值"), ("actual", "实际完成值")):
             try:
@@ -300,6 +336,7 @@ def _indicators(dept: Department, table: Table) -> None:
         t["indicator_no"] = i
 
 
+@short_text_cache  # 指标值 and 实际完成值 repeat across departments
 def _shown_value(value: object) -> str:
     # ９５％ typed in full-width mode is 95%; the report shows the figure, not the keyboard mode.
     return half_width_digits(normalize_text(value))
@@ -324,11 +361,14 @@ def _task_numbers(tasks: list[str]) -> dict[str, int]:
     return numbers
 
 
+_PROJECT_TEXTS = (("task", "重点任务", True), ("project", "项目名称", True))
+
+
 def _projects(dept: Department, table: Table) -> None:
 
     def build(row, cells):
-        task = _text(table, row, cells, "task", "重点任务")
-        raw_name = _text(table, row, cells, "project", "项目名称")
+        texts = _texts(cells, _PROJECT_TEXTS)
+        task, raw_name = texts["task"], texts["project"]
         name = _LEADING_PUNCT.sub("", raw_name)
         if name != raw_name:
             dept.warn("text.leading_punctuation", "项目名称以多余的标点开头，已去除后载入", table.sheet,
@@ -358,10 +398,12 @@ def _projects(dept: Department, table: Table) -> None:
                 _stated(dept, table, row, cells, key, figure, kind)
 
 
+_SCORE_TEXTS = (("level1", "一级指标", True), ("level2", "二级指标", True), ("item", "三级指标", False))
+
+
 def _scores(dept: Department, table: Table) -> None:
     def build(row, cells):
-        typed = {k: _text(table, row, cells, k, w) for k, w in (("level1", "一级指标"), ("level2", "二级指标"))}
-        typed["item"] = _text(table, row, cells, "item", "三级指标", required=False)
+        typed = _texts(cells, _SCORE_TEXTS)
         for key, what in (("level1_weight", "一级指标分值"), ("level2_weight", "二级指标分值"), ("weight", "三级指标分值")):
             typed[key] = _typed(table, row, cells, key, "number", what)
         score_blank = is_blank(cells.get("reported_score"))

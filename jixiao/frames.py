@@ -128,5 +128,6 @@ def read_frames(folder: Path) -> dict[str, pl.DataFrame]:
     frames = {}
     for name, schema in TABLES.items():
         files = sorted((folder / name).glob("*.arrow"))
-        frames[name] = pl.concat([pl.read_ipc(f) for f in files]) if files else pl.DataFrame(schema=schema)
+        # One scan over the chunks: polars reads them in parallel, in the order given.
+        frames[name] = pl.scan_ipc(files).collect() if files else pl.DataFrame(schema=schema)
     return frames

@@ -9,13 +9,13 @@ which is the shortest decimal that Excel's double stands for.
 from __future__ import annotations
 
 import functools
+import math
 import re
 import unicodedata
 from decimal import Decimal, InvalidOperation
 
 from jixiao.limits import MAX_AMOUNT_YUAN
 
-_SPACES = re.compile(r"\s+")
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
 _GROUPED = re.compile(r"(?<=\d),(?=\d{3}(\D|$))")
 _EMPTY_MARKS = {"", "-", "—", "——", "--", "/", "无", "不适用"}
@@ -26,6 +26,7 @@ EXCEL_ERRORS = frozenset({"#DIV/0!", "#REF!", "#VALUE!", "#N/A", "#NAME?", "#NUM
 _UNIT_SCALES = (("亿元", Decimal(100_000_000)), ("万元", Decimal(10_000)), ("千元", Decimal(1_000)), ("元", Decimal(1)))
 WAN = Decimal(10_000)
 CENT = Decimal("0.01")
+_FLOAT_NOISE = Decimal("0.000001")
 
 
 class CellValueError(ValueError):
@@ -38,54 +39,46 @@ class CellValueError(ValueError):
         self.value = "" if value is None else str(value)
 
 
+def short_text_cache(fn):
+    """Memoize a function of one value, for short strings only.
+
+    Labels and values (部门名称, ≥95%, 是) repeat on every row and in every
+    workbook: a province's run meets the same few thousand strings millions of
+    times. Long text (notes, descriptions) rarely repeats and would fill the
+    cache: at most 16,384 strings of 64 characters are kept. Any other value
+    goes to the function uncached (and 1, 1.0 and True never share an entry).
+    """
+    cached = functools.lru_cache(maxsize=1 << 14)(fn)
+
+    @functools.wraps(fn)
+    def wrapper(value):
+        return cached(value) if type(value) is str and len(value) <= 64 else fn(value)
+
+    return wrapper
+
+
+@short_text_cache
 def normalize_text(value: object) -> str:
     """Text as written, trimmed, inner whitespace runs to one space.
 
     Punctuation is kept as the department wrote it (，stays ，): this is the
     text the report shows. Matching uses `compact` instead.
     """
+    # split() splits at runs of what r"\s" matches, and drops them at the ends, in one C call.
     if isinstance(value, str):
-        return _normalized_text(value)
+        return " ".join(value.split())
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e16:
         value = int(value)  # beyond 1e16 a float's integer digits are binary noise: repr says 1e+30
-    return _SPACES.sub(" ", str(value)).strip()
-
-
-def short_text_cache(fn):
-    """Memoize a function of one string, for short strings only.
-
-    Labels and values (部门名称, ≥95%, 是) repeat on every row and in every
-    workbook: a province's run meets the same few thousand strings millions of
-    times. Long text (notes, descriptions) rarely repeats and would fill the
-    cache: at most 16,384 strings of 64 characters are kept.
-    """
-    cached = functools.lru_cache(maxsize=1 << 14)(fn)
-
-    @functools.wraps(fn)
-    def wrapper(text: str):
-        return cached(text) if len(text) <= 64 else fn(text)
-
-    return wrapper
+    return " ".join(str(value).split())
 
 
 @short_text_cache
-def _normalized_text(text: str) -> str:
-    return _SPACES.sub(" ", text).strip()
-
-
-@short_text_cache
-def _compact_text(text: str) -> str:
-    return _SPACES.sub("", unicodedata.normalize("NFKC", _normalized_text(text)))
-
-
 def compact(value: object) -> str:
     """For comparing labels and reading numbers: NFKC (full-width digits and punctuation
     to ASCII) and no spaces at all."""
-    if isinstance(value, str):
-        return _compact_text(value)
-    return _SPACES.sub("", unicodedata.normalize("NFKC", normalize_text(value)))
+    return "".join(unicodedata.normalize("NFKC", normalize_text(value)).split())
 
 
 _FULL_WIDTH_NUMBER = str.maketrans("０１２３４５６７８９％．", "0123456789%.")
@@ -111,30 +104,47 @@ def unit_scale(text: str) -> Decimal | None:
 
 def parse_decimal(value: object, *, what: str = "数值") -> Decimal:
     """An exact Decimal from a number cell or number text; raises CellValueError otherwise."""
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise CellValueError("number.not_a_number", f"{what}不是有效数字", value)
+        return Decimal(repr(value))
     if isinstance(value, bool):
         raise CellValueError("number.not_a_number", f"{what}应为数字，实际为逻辑值", value)
     if isinstance(value, int):
         return Decimal(value)
-    if isinstance(value, float):
-        if value != value or value in (float("inf"), float("-inf")):
-            raise CellValueError("number.not_a_number", f"{what}不是有效数字", value)
-        return Decimal(repr(value))
-    text = compact(value)
-    if text in _EMPTY_MARKS:
-        raise CellValueError("number.missing", f"{what}为空", value)
-    if text.upper() in EXCEL_ERRORS:
-        raise CellValueError("number.excel_error", f"{what}是 Excel 错误值 {text}，请检查公式", value)
+    try:
+        number = _text_decimal(value) if isinstance(value, str) else _compact_decimal(compact(value))
+    except InvalidOperation as exc:  # pragma: no cover - the regex admits only valid literals
+        raise CellValueError("number.not_a_number", f"{what}不是有效数字", value) from exc
+    if number is None:
+        raise _not_a_decimal(value, what)
+    return number
+
+
+@short_text_cache  # the same texts (12.5, 1,234.50, －) recur in every workbook; a Decimal is immutable
+def _text_decimal(text: str) -> Decimal | None:
+    return _compact_decimal(compact(text))
+
+
+def _compact_decimal(text: str) -> Decimal | None:
+    """The number a compact text writes (1,234.50, 12万元 less its unit), or None: _not_a_decimal says why."""
+    if text in _EMPTY_MARKS or text.upper() in EXCEL_ERRORS:
+        return None
     text = _GROUPED.sub("", text)
     for name, _ in _UNIT_SCALES:
         if text.endswith(name):
             text = text[: -len(name)]
             break
-    if not _NUMBER.match(text):
-        raise CellValueError("number.not_a_number", f"{what}应为数字，实际填写为“{normalize_text(value)}”", value)
-    try:
-        return Decimal(text)
-    except InvalidOperation as exc:  # pragma: no cover - the regex admits only valid literals
-        raise CellValueError("number.not_a_number", f"{what}不是有效数字", value) from exc
+    return Decimal(text) if _NUMBER.match(text) else None
+
+
+def _not_a_decimal(value: object, what: str) -> CellValueError:
+    text = compact(value)
+    if text in _EMPTY_MARKS:
+        return CellValueError("number.missing", f"{what}为空", value)
+    if text.upper() in EXCEL_ERRORS:
+        return CellValueError("number.excel_error", f"{what}是 Excel 错误值 {text}，请检查公式", value)
+    return CellValueError("number.not_a_number", f"{what}应为数字，实际填写为“{normalize_text(value)}”", value)
 
 
 def parse_amount(value: object, scale: Decimal, *, what: str = "金额") -> tuple[Decimal, bool]:
@@ -149,7 +159,7 @@ def parse_amount(value: object, scale: Decimal, *, what: str = "金额") -> tupl
         raise CellValueError("number.too_large", f"{what}数值过大，请检查是否多填了位数或单位", value)
     cents = yuan.quantize(CENT)
     # A float cell can carry binary noise below a millionth of a yuan; that is not precision.
-    return cents, abs(cents - yuan) < Decimal("0.000001")
+    return cents, abs(cents - yuan) < _FLOAT_NOISE
 
 
 def parse_rate(value: object, *, what: str = "比率") -> Decimal:

@@ -15,7 +15,6 @@ finding for the whole file, and the run goes on with the other departments.
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -24,19 +23,36 @@ import python_calamine
 
 from jixiao import limits
 from jixiao.findings import Finding, cell_ref
-from jixiao.numbers import EXCEL_ERRORS, WAN, compact, is_blank, normalize_text, short_text_cache, unit_scale
+from jixiao.numbers import (
+    EXCEL_ERRORS,
+    WAN,
+    compact,
+    is_blank,
+    normalize_text,
+    short_text_cache,
+    unit_scale,
+)
 from jixiao.sheets import (
     NOTE_LINE,
     NOTE_PREFIXES,
+    NOTE_WORDS,
     SHEETS,
+    SIGNATURE_WORDS,
     SUBTOTAL_LABELS,
     TOTAL_LABELS,
     Column,
     SheetSpec,
     spec_for_sheet,
     strip_unit_suffix,
+    without_unit,
 )
-from jixiao.xlsx_package import PackageError, SheetScan, XlsxPackage, is_encrypted_ooxml, sniff
+from jixiao.xlsx_package import (
+    PackageError,
+    SheetScan,
+    XlsxPackage,
+    is_encrypted_ooxml,
+    sniff,
+)
 
 HEADER_SEARCH_ROWS = 30
 # Kept importable under their old names; the bounds themselves live in jixiao.limits.
@@ -78,6 +94,7 @@ class Table:
     rows: list[tuple[int, Cells]] = field(default_factory=list)
     totals: list[tuple[int, Cells]] = field(default_factory=list)
     notes: list[tuple[int, str]] = field(default_factory=list)
+    unusable: frozenset[CellError] = frozenset()  # the CellErrors among its cells, if any
 
     def cell(self, row: int, key: str) -> str:
         return cell_ref(row, self.columns[key])
@@ -255,9 +272,20 @@ def read_grid(book: Workbook, spec: SheetSpec, sheet: str, grid: list[list[objec
         book.error("sheet.too_large", _too_large(len(grid), max(map(len, grid), default=0)), sheet)
         return None
     width = max(map(len, grid), default=0)
-    original = [[_checked(c) if isinstance(c, str) else c for c in row] + [""] * (width - len(row)) for row in grid]
-    filled_grid = [row[:] for row in original]
-    wide_notes = _fill_merged(filled_grid, merged)
+    # Most questions below are about a cell's text, and a sheet repeats its texts: they are asked
+    # once per distinct value rather than cell by cell (cells are hashable: calamine and the CSV
+    # reader give text, numbers, dates and times, and a CellError is frozen).
+    values = set().union(*grid)
+    # Only text with '#' (as every Excel error has) or too long may be no value: the others skip _checked.
+    checked = {t: _checked(t) for t in values if isinstance(t, str) and ("#" in t or len(t) > limits.MAX_CELL_CHARS)}
+    unusable = {t: e for t, e in checked.items() if isinstance(e, CellError)}
+    pad = [""]
+    original = [[unusable.get(c, c) for c in row] + pad * (width - len(row)) for row in grid] if unusable else \
+        [row + pad * (width - len(row)) for row in grid]
+    values = {unusable.get(v, v) for v in values} if unusable else values
+    texts = [v for v in values if isinstance(v, str)]
+    blank = {t for t in texts if not t.strip()} | {"", None}  # what is_blank says ("": the rows' padding)
+    filled_grid, wide_notes = _fill_merged(original, merged, blank)
 
     found = _find_header(filled_grid, spec)
     if isinstance(found, _NoHeader):
@@ -273,56 +301,77 @@ def read_grid(book: Workbook, spec: SheetSpec, sheet: str, grid: list[list[objec
         c.key: unit_scale(str(header[columns[c.key]])) or title_scale or WAN
         for c in spec.columns if c.kind == "amount" and c.key in columns
     }
-    table = Table(spec, sheet, r + 1, columns, scales)
+    table = Table(spec, sheet, r + 1, columns, scales, unusable=frozenset(v for v in values if isinstance(v, CellError)))
     hierarchy = [c.key for c in spec.columns if c.hierarchical and c.key in columns]
-    text_keys = [c.key for c in spec.columns if c.kind == "text" and c.key in columns]
+    flat = [i for key, i in columns.items() if key not in hierarchy]
+    text_columns = [columns[c.key] for c in spec.columns if c.kind == "text" and c.key in columns]
+    picked = list(columns.items())  # every row is `width` long, and so was the header these came from
     extra = {i: (strip_unit_suffix(str(h)) if not is_blank(h) else "") for i, h in enumerate(header)
              if i not in columns.values()}
+    filled_rows = [[c for c in row if c not in blank] for row in original]
+
+    # The values whose compact text may be a label this reader looks for: a header's, 合计, 小计, 注….
+    initials = _LABEL_INITIALS | spec.header_initials
+    compacted = {t: compact(t) for t in texts if _may_start(t, initials)}  # a number's text is no label
+    compacted.update((e, compact(e)) for e in table.unusable)  # a CellError shows the text found
+    header_texts = {v for v, text in compacted.items() if isinstance(v, str) and without_unit(text) in spec.header_names}
+    totals = {v for v, text in compacted.items() if text in TOTAL_LABELS}
+    subtotals = {v for v, text in compacted.items() if text in SUBTOTAL_LABELS}
+    note_lines = {v for v, text in compacted.items() if NOTE_LINE.match(text)}
+    note_starts = {v for v, text in compacted.items() if text.startswith(NOTE_PREFIXES)}
+
+    # Rows that are not data: a header, or a title (续表), repeated where the table breaks across
+    # pages. A repeated header holds a text some column answers to; most rows hold none.
+    repeated = set()
+    for i in range(r + 1, len(filled_grid)):
+        filled = filled_rows[i]
+        if len(filled) == 1:
+            text = compact(filled[0])
+            if text and (text in titles or text.startswith(_CONTINUED) or "(续" in text):
+                repeated.add(i)
+                continue
+        # Without required columns any row would match (match_header's all() of nothing): ask it then.
+        if filled and (not spec.required_names or not header_texts.isdisjoint(filled_grid[i])) \
+                and match_header(filled_grid[i], spec) is not None:
+            repeated.add(i)
+
     last: Cells = {}
     seen_total = False
     hidden_data: list[int] = []
-
-    @functools.cache  # asked again for the rows below each heading
-    def page_break(i: int) -> bool:
-        if match_header(filled_grid[i], spec) is not None:
-            return True
-        filled = [c for c in original[i] if not is_blank(c)]
-        text = compact(filled[0]) if len(filled) == 1 else ""
-        return bool(text) and (text in titles or text.startswith(_CONTINUED) or "(续" in text)
-
     for r in range(table.header_row, len(filled_grid)):
-        row, written = filled_grid[r], original[r]
-        filled = [c for c in written if c is not None and (not isinstance(c, str) or c.strip())]  # not is_blank
+        filled = filled_rows[r]
         if not filled:
             continue  # blank, or only the continuation of a merge from above
-        if page_break(r):
-            continue  # a header, or a title, repeated where the table breaks across pages
-        first = compact(filled[0])
-        labels = {first} | {compact(written[columns[k]]) for k in text_keys}
-        if labels & TOTAL_LABELS:
+        if r in repeated:
+            continue
+        row, written = filled_grid[r], original[r]
+        labels = [written[i] for i in text_columns]
+        labels.append(filled[0])
+        if not totals.isdisjoint(labels):
             seen_total = True
-            table.totals.append((r + 1, _pick(row, columns)))
+            table.totals.append((r + 1, {key: row[idx] for key, idx in picked}))
             continue
-        if labels & SUBTOTAL_LABELS:
-            table.notes.append((r + 1, _joined(written)))  # a task's 小计 restates its projects
+        if not subtotals.isdisjoint(labels):
+            table.notes.append((r + 1, _joined(filled)))  # a task's 小计 restates its projects
             continue
-        if NOTE_LINE.match(first) or (len(filled) == 1 and (
-                first.startswith(NOTE_PREFIXES) or seen_total or (r, _first_col(written)) in wide_notes)):
-            table.notes.append((r + 1, _joined(written)))
+        if filled[0] in note_lines or (len(filled) == 1 and (
+                filled[0] in note_starts or seen_total or (r, _first_col(written)) in wide_notes)):
+            table.notes.append((r + 1, _joined(filled)))
             continue
-        cells = _pick(row, columns)
-        if _is_heading(original, r, columns, hierarchy, page_break):
+        cells = {key: row[idx] for key, idx in picked}
+        if hierarchy and (not flat or written[flat[0]] in blank) \
+                and _is_heading(original, r, columns, hierarchy, repeated, filled_rows):
             last = {**last, **{k: cells[k] for k in hierarchy if not is_blank(cells[k])}}
             continue  # its labels apply to the rows below it, which leave them blank
         for key in hierarchy:
-            if is_blank(cells[key]) and key in last:
+            if key in last and cells[key] in blank:
                 cells[key] = last[key]
         last = cells
         table.rows.append((r + 1, cells))
         if r in hidden_rows:
             hidden_data.append(r + 1)
         for i, label in extra.items():
-            if i < len(written) and not is_blank(written[i]):
+            if written[i] not in blank:
                 table.notes.append((r + 1, f"{label or column_letters(i)}：{normalize_text(written[i])}"))
     if hidden_data:
         shown = "、".join(map(str, hidden_data[:10])) + ("等" if len(hidden_data) > 10 else "")
@@ -330,17 +379,35 @@ def read_grid(book: Workbook, spec: SheetSpec, sheet: str, grid: list[list[objec
     return table
 
 
-def _is_heading(grid: list[list[object]], r: int, columns: dict[str, int], hierarchy: list[str], skip) -> bool:
+# The first character of every label read_grid compares a compact text with (all CJK
+# ideographs): a text that plainly starts with another character is none of them (_may_start).
+_LABEL_INITIALS = frozenset(word[0] for word in (*TOTAL_LABELS, *SUBTOTAL_LABELS, *NOTE_PREFIXES, *NOTE_WORDS,
+                                                 *SIGNATURE_WORDS))
+
+
+def _may_start(text: str, initials: frozenset[str]) -> bool:
+    """Whether compact(text) may start with one of `initials` (CJK ideographs), told without compacting."""
+    first = text.lstrip()[:1]
+    if "\u4e00" <= first <= "\u9fff":  # a CJK ideograph: NFKC keeps it, and it composes with nothing
+        return first in initials
+    # Nothing; or before the CJK radicals (Latin, digits, punctuation, symbols…), or a full-width
+    # form of ASCII: NFKC makes no CJK ideograph of it (tests/test_read_speedups.py asks every one).
+    return not (first < "\u2e80" or "\uff01" <= first <= "\uff5e")
+
+
+def _is_heading(grid: list[list[object]], r: int, columns: dict[str, int], hierarchy: list[str], skip: set[int],
+                filled_rows: list[list[object]]) -> bool:
     """A row naming only a group (任务1：…, or 履职效能 and its 分值) above rows that leave it blank.
 
-    `skip(i)` says row i is not data (a repeated header, a 续表 line): a page may break
-    between a heading and its rows."""
+    Rows in `skip` are not data (a repeated header, a 续表 line): a page may break
+    between a heading and its rows. `filled_rows[i]` are row i's filled cells."""
     if not hierarchy or any(not is_blank(grid[r][i]) for k, i in columns.items() if k not in hierarchy):
         return False
     named = next((columns[k] for k in hierarchy if not is_blank(grid[r][columns[k]])), None)
-    below = next((grid[i] for i in range(r + 1, len(grid))
-                  if any(not is_blank(c) for c in grid[i]) and not skip(i)), None)
-    return named is not None and below is not None and is_blank(below[named])
+    if named is None:
+        return False
+    below = next((grid[i] for i in range(r + 1, len(grid)) if filled_rows[i] and i not in skip), None)
+    return below is not None and is_blank(below[named])
 
 
 @short_text_cache  # CellError is frozen: one instance may stand in many cells
@@ -356,20 +423,26 @@ def _checked(value: str) -> object:
     return value
 
 
-def _fill_merged(grid: list[list[object]], ranges) -> set[tuple[int, int]]:
-    """Fill merges down their first column; returns the anchors of wide single-row merges (notes)."""
+def _fill_merged(grid: list[list[object]], ranges, blank: set) -> tuple[list[list[object]], set[tuple[int, int]]]:
+    """Fill merges down their first column: the filled grid, and the anchors of wide single-row merges (notes).
+
+    `grid` itself is left as written: a row a merge fills is copied first, the others are shared.
+    `blank` holds every blank value of the grid (None and its texts of spaces)."""
     # Only down the first column of a merge: a title or note merged across the
     # table must stay one cell, but a label merged over rows means "same as above".
+    filled = list(grid)
     wide = set()
     for (r0, c0), (r1, c1) in ranges:
-        if r0 >= len(grid) or c0 >= len(grid[r0]):
+        if r0 >= len(filled) or c0 >= len(filled[r0]):
             continue
         if r1 == r0 and c1 - c0 + 1 >= _NOTE_MERGE_WIDTH:
             wide.add((r0, c0))
-        for r in range(r0 + 1, min(r1, len(grid) - 1) + 1):
-            if c0 < len(grid[r]) and is_blank(grid[r][c0]):
-                grid[r][c0] = grid[r0][c0]
-    return wide
+        for r in range(r0 + 1, min(r1, len(filled) - 1) + 1):
+            if c0 < len(filled[r]) and filled[r][c0] in blank:
+                if filled[r] is grid[r]:
+                    filled[r] = grid[r][:]
+                filled[r][c0] = filled[r0][c0]
+    return filled, wide
 
 
 def match_header(row: list[object], spec: SheetSpec) -> dict[str, int] | None:
@@ -398,8 +471,7 @@ def _header_columns(row: list[object], spec: SheetSpec) -> dict[str, int]:
             previous = None
             continue
         hit = next(
-            (c for c in spec.columns
-             if c.key not in mapping and c.matches(label) and (c.after is None or c.after == previous)),
+            (c for c in spec.columns_of(label) if c.key not in mapping and (c.after is None or c.after == previous)),
             None,
         )
         if hit is not None:
@@ -455,16 +527,13 @@ def column_letters(col: int) -> str:
     return cell_ref(1, col)[:-1]
 
 
-def _pick(row: list[object], columns: dict[str, int]) -> Cells:
-    return {key: (row[idx] if idx < len(row) else "") for key, idx in columns.items()}
-
-
 def _first_col(row: list[object]) -> int:
     return next(i for i, c in enumerate(row) if not is_blank(c))
 
 
-def _joined(row: list[object]) -> str:
-    return " ".join(normalize_text(c) for c in row if not is_blank(c))
+def _joined(filled: list[object]) -> str:
+    """A row's filled cells as one line of text."""
+    return " ".join(normalize_text(c) for c in filled)
 
 
 def _too_large(rows: int, columns: int) -> str:

@@ -51,6 +51,19 @@ class SheetSpec:
         """Every compact label any of its columns answers to: most cells are none of them."""
         return frozenset().union(*(c.names for c in self.columns))
 
+    def columns_of(self, label: str) -> tuple[Column, ...]:
+        """The columns that answer to a compact header label, in order."""
+        return self._columns_by_label.get(label, ())
+
+    @cached_property
+    def _columns_by_label(self) -> dict[str, tuple[Column, ...]]:
+        return {name: tuple(c for c in self.columns if c.matches(name)) for name in self.header_names}
+
+    @cached_property
+    def header_initials(self) -> frozenset[str]:
+        """The first character of every label in header_names."""
+        return frozenset(name[0] for name in self.header_names if name)
+
     @cached_property
     def required_names(self) -> tuple[frozenset[str], ...]:
         """For each required column, the labels it answers to: a header row has one of each."""
@@ -119,18 +132,26 @@ SUBTOTAL_LABELS = frozenset({"小计", "分项小计", "小计数"})
 NOTE_PREFIXES = ("注", "备注", "说明", "附注")
 # A row starting like this is a note whatever else it holds (填表人：… 联系电话：…). Matched on
 # compact text, so "注：" arrives as "注:". A label like 注重… is not a note: the colon decides.
-NOTE_LINE = re.compile(
-    r"^(?:注|备注|说明|附注|填表说明)[0-9]*[:.]"
-    r"|^(?:填表人|填报人|制表人|审核人|审核|联系人|联系电话|负责人|单位负责人|分管领导|填报日期|填表日期|填报时间|数据来源)"
-)
+NOTE_WORDS = ("注", "备注", "说明", "附注", "填表说明")  # followed by a colon
+SIGNATURE_WORDS = ("填表人", "填报人", "制表人", "审核人", "审核", "联系人", "联系电话", "负责人", "单位负责人", "分管领导",
+                   "填报日期", "填表日期", "填报时间", "数据来源")
+NOTE_LINE = re.compile(rf"^(?:{'|'.join(NOTE_WORDS)})[0-9]*[:.]|^(?:{'|'.join(SIGNATURE_WORDS)})")
 
 
 def spec_for_sheet(sheet_name: str) -> SheetSpec | None:
-    label = compact(sheet_name)
+    return _SPEC_OF_NAME.get(compact(sheet_name))
+
+
+def _specs_by_name() -> dict[str, SheetSpec]:
+    """Compact sheet name or alias -> its sheet (the first, should two share one)."""
+    names: dict[str, SheetSpec] = {}
     for spec in SHEETS:
-        if label in (compact(n) for n in (spec.name, *spec.aliases)):
-            return spec
-    return None
+        for name in (spec.name, *spec.aliases):
+            names.setdefault(compact(name), spec)
+    return names
+
+
+_SPEC_OF_NAME = _specs_by_name()
 
 
 # 基本情况 keys: English key, label, required, kind. A label may carry a unit suffix.
@@ -165,6 +186,10 @@ REPORTED_KEYS: tuple[tuple[str, str, str], ...] = (
 @short_text_cache
 def strip_unit_suffix(label: str) -> str:
     """部门名称, 全年预算数（元）-> 全年预算数: the key without a bracketed unit."""
-    text = compact(label)
+    return without_unit(compact(label))
+
+
+def without_unit(text: str) -> str:
+    """strip_unit_suffix of a text already compact."""
     cut = text.find("(")
     return text[:cut] if cut > 0 else text

@@ -14,7 +14,7 @@ import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from jixiao.numbers import short_text_cache
 
@@ -72,6 +72,7 @@ _PREFIX_OPS = re.compile("|".join([
 _OP_OF_GROUP = {"ge_neg": ">=", "le_neg": "<=", "ge": ">=", "le": "<=", "gt": ">", "lt": "<", "eq": "="}
 _SUFFIX_OPS = (("及以上", ">="), ("或以上", ">="), ("以上", ">="),
                ("及以下", "<="), ("或以下", "<="), ("以下", "<="), ("及以内", "<="), ("以内", "<="), ("之内", "<="))
+_SUFFIX_WORDS = tuple(word for word, _ in _SUFFIX_OPS)
 
 _QUESTION = re.compile("是否|能否|可否|与否")
 _NOT_MET = re.compile(r"未能?(?:达到|达成|完成|实现|达标|通过|落实|满足|符合)|没能?(?:达到|达成|完成|实现)|没有"
@@ -101,8 +102,7 @@ class ValueParseError(ValueError):
         return self.message
 
 
-@dataclass(frozen=True)
-class _Token:
+class _Token(NamedTuple):  # a tuple: made for every number of every value read
     number: Decimal
     unit: str | None
     prefix_op: str | None
@@ -155,7 +155,8 @@ def _parse_cell_number(value: numbers.Real | Decimal) -> IndicatorValue:
 
 @short_text_cache  # 指标值 repeat across departments (≥95%, 100%, 是); the result is frozen
 def _parse_text(raw: str) -> IndicatorValue:
-    text = _normalize(raw)
+    cleaned = _cleaned(raw)
+    text = _normalize(cleaned)
     if not text:
         raise _empty(raw)
     if len(text) > MAX_LENGTH:
@@ -163,7 +164,7 @@ def _parse_text(raw: str) -> IndicatorValue:
     bare = text.rstrip("。.")
     if bare.casefold() in _NOT_APPLICABLE or (bare and set(bare) <= _DASHES):
         return IndicatorValue(text, None, None, None, "not_applicable")
-    tokens = _tokens(_normalize(raw, for_numbers=True))
+    tokens = _tokens(_normalize(cleaned, for_numbers=True))
     if not tokens:
         return IndicatorValue(text, None, None, None, "qualitative", _met(text))
     token = _measured(tokens, raw, text)
@@ -175,8 +176,13 @@ def _parse_text(raw: str) -> IndicatorValue:
     return IndicatorValue(text, token.number, token.unit, comparator, _direction(comparator))
 
 
+def _cleaned(s: str) -> str:
+    """Invisible characters dropped, spaces collapsed, ㎡ and the like spelled out: what _normalize starts from."""
+    return _PRE_MAP_RE.sub(lambda m: _PRE_MAP[m.group()], " ".join(_INVISIBLE.sub("", s).split()))
+
+
 def _normalize(s: str, *, for_numbers: bool = False) -> str:
-    s = _PRE_MAP_RE.sub(lambda m: _PRE_MAP[m.group()], " ".join(_INVISIBLE.sub("", s).split()))
+    """`s` as _cleaned returns it, normalized for reading (NFKC); for_numbers: for finding its numbers."""
     if for_numbers:
         s = "".join(" " if _digit_like(ch) else ch for ch in s)
     s = " ".join(unicodedata.normalize("NFKC", s).replace("\u2212", "-").split())
@@ -235,9 +241,10 @@ def _known_unit(w: str, pos: int) -> str | None:
 
 def _suffix_op_at(w: str, pos: int, unit: str | None) -> tuple[str | None, int]:
     p = _skip_spaces(w, pos)
-    for word, op in _SUFFIX_OPS:
-        if w.startswith(word, p):
-            return op, p + len(word)
+    if w.startswith(_SUFFIX_WORDS, p):  # rarely: one test for all of them first
+        for word, op in _SUFFIX_OPS:
+            if w.startswith(word, p):
+                return op, p + len(word)
     if unit in TIME_UNITS and w.startswith("内", p):  # 3个工作日内
         return "<=", p + 1
     return None, pos
