@@ -265,10 +265,10 @@ def bench_size(n: int, args, env: dict[str, str]) -> dict:
 # ---------------------------------------------------------------- report
 
 
-def _ratio(a: dict | None, b: dict | None) -> str:
+def _ratio(a: dict | None, b: dict | None, *, share: bool = False) -> str:
     if not a or not b or a["exit_code"] not in (0, 1) or b["exit_code"] not in (0, 1):
         return "–"
-    return f"{a['seconds'] / b['seconds']:.1f}×"
+    return f"{a['seconds'] / b['seconds']:.1%}" if share else f"{a['seconds'] / b['seconds']:.1f}×"
 
 
 def markdown(results: list[dict], args) -> str:
@@ -291,7 +291,7 @@ def markdown(results: list[dict], args) -> str:
             floor = min((m[k] for k in ("floor_fastexcel", "floor_calamine") if k in m), key=lambda x: x["seconds"],
                         default=None)
             ratios.append(f"| {n:,} | {_ratio(m.get('naive'), m.get('data'))} | {_ratio(m.get('data'), floor)} | "
-                          f"{_ratio(m.get('naive'), m.get('full'))} | {_ratio(m.get('nightly'), m.get('full'))} |")
+                          f"{_ratio(m.get('naive'), m.get('full'))} | {_ratio(m.get('nightly'), m.get('full'), share=True)} |")
         for key in ("data", "full", "nightly"):
             if m.get(key, {}).get("stages"):
                 other = m[key]["seconds"] - sum(m[key]["stages"].values())
