@@ -30,7 +30,7 @@ from jixiao.numbers import (
     short_text_cache,
     unit_scale,
 )
-from jixiao.read import CellError, Table, Workbook, column_letters, read_workbook
+from jixiao.read import CellError, Table, Workbook, read_workbook
 from jixiao.sheets import BASIC_KEYS, REPORTED_KEYS, compact, strip_unit_suffix
 from jixiao.values import ValueParseError, parse_indicator_value, units_compatible
 
@@ -140,8 +140,7 @@ def _typed(table: Table, row: int, cells: dict, key: str, kind: str, what: str):
     except CellValueError as exc:
         raise _RowError(exc.rule, exc.message, key, value) from None
     number = parsed[0] if kind == "amount" else parsed
-    if abs(number) >= _LIMITS[kind]:  # _within, asked of every number cell
-        raise _RowError("number.too_large", f"{what}数值过大，请检查是否多填了位数或单位", key, value)
+    _within(number, kind, what, key, value)
     if kind == "count" and number != number.to_integral_value():
         raise _RowError("number.not_an_integer", f"{what}应为整数", key, value)
     return parsed
@@ -172,8 +171,7 @@ def _within(number: Decimal, kind: str, what: str, key: str, value: object) -> N
 
 def _each_row(dept: Department, table: Table, build) -> None:
     """Run `build` per row; a row that fails is quarantined with its finding, never dropped."""
-    located = [(f"{key}_cell", column_letters(table.columns[key])) for key in ("actual", "reported_rate", "reported_score")
-               if key in table.columns]
+    located = [key for key in ("actual", "reported_rate", "reported_score") if key in table.columns]
     rows = dept.rows[table.spec.key]
     for row, cells in table.rows:
         try:
@@ -188,8 +186,8 @@ def _each_row(dept: Department, table: Table, build) -> None:
             dept.quarantine(table.sheet, row, cells, exc.message, exc.rule)
             continue
         typed["src_sheet"], typed["src_row"] = table.sheet, row
-        for name, letters in located:
-            typed[name] = f"{letters}{row}"  # cell_ref(row, column)
+        for key in located:
+            typed[f"{key}_cell"] = table.cell(row, key)
         rows.append(typed)
 
 
@@ -200,14 +198,9 @@ def _text(table: Table, row: int, cells: dict, key: str, what: str, required: bo
     return text
 
 
-def _texts(cells: dict, wanted: tuple[tuple[str, str, bool], ...]) -> dict[str, str]:
-    """_text of each (key, what, required) in turn, as one dict: one call for a row's text columns."""
-    typed = {}
-    for key, what, required in wanted:
-        text = typed[key] = normalize_text(cells.get(key, ""))
-        if required and not text:
-            raise _RowError("cell.required", f"{what}不能为空", key, cells.get(key, ""))
-    return typed
+def _texts(table: Table, row: int, cells: dict, wanted: tuple[tuple[str, str, bool], ...]) -> dict[str, str]:
+    """_text of each (key, what, required) in turn, as one dict."""
+    return {key: _text(table, row, cells, key, what, required) for key, what, required in wanted}
 
 
 def _basic_label(label: object) -> str:
@@ -303,7 +296,7 @@ _INDICATOR_TEXTS = (("level1", "一级指标", True), ("level2", "二级指标",
 
 def _indicators(dept: Department, table: Table) -> None:
     def build(row, cells):
-        typed = _texts(cells, _INDICATOR_TEXTS)
+        typed = _texts(table, row, cells, _INDICATOR_TEXTS)
         parsed = {}
         for key, what in (("target", "指标值"), ("actual", "实际完成值")):
             try:
@@ -367,7 +360,7 @@ _PROJECT_TEXTS = (("task", "重点任务", True), ("project", "项目名称", Tr
 def _projects(dept: Department, table: Table) -> None:
 
     def build(row, cells):
-        texts = _texts(cells, _PROJECT_TEXTS)
+        texts = _texts(table, row, cells, _PROJECT_TEXTS)
         task, raw_name = texts["task"], texts["project"]
         name = _LEADING_PUNCT.sub("", raw_name)
         if name != raw_name:
@@ -403,7 +396,7 @@ _SCORE_TEXTS = (("level1", "一级指标", True), ("level2", "二级指标", Tru
 
 def _scores(dept: Department, table: Table) -> None:
     def build(row, cells):
-        typed = _texts(cells, _SCORE_TEXTS)
+        typed = _texts(table, row, cells, _SCORE_TEXTS)
         for key, what in (("level1_weight", "一级指标分值"), ("level2_weight", "二级指标分值"), ("weight", "三级指标分值")):
             typed[key] = _typed(table, row, cells, key, "number", what)
         score_blank = is_blank(cells.get("reported_score"))

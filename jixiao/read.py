@@ -303,7 +303,6 @@ def read_grid(book: Workbook, spec: SheetSpec, sheet: str, grid: list[list[objec
     }
     table = Table(spec, sheet, r + 1, columns, scales, unusable=frozenset(v for v in values if isinstance(v, CellError)))
     hierarchy = [c.key for c in spec.columns if c.hierarchical and c.key in columns]
-    flat = [i for key, i in columns.items() if key not in hierarchy]
     text_columns = [columns[c.key] for c in spec.columns if c.kind == "text" and c.key in columns]
     picked = list(columns.items())  # every row is `width` long, and so was the header these came from
     extra = {i: (strip_unit_suffix(str(h)) if not is_blank(h) else "") for i, h in enumerate(header)
@@ -359,8 +358,7 @@ def read_grid(book: Workbook, spec: SheetSpec, sheet: str, grid: list[list[objec
             table.notes.append((r + 1, _joined(filled)))
             continue
         cells = {key: row[idx] for key, idx in picked}
-        if hierarchy and (not flat or written[flat[0]] in blank) \
-                and _is_heading(original, r, columns, hierarchy, repeated, filled_rows):
+        if _is_heading(original, r, columns, hierarchy, repeated, filled_rows):
             last = {**last, **{k: cells[k] for k in hierarchy if not is_blank(cells[k])}}
             continue  # its labels apply to the rows below it, which leave them blank
         for key in hierarchy:
