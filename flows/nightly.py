@@ -19,6 +19,7 @@ from prefect.states import State
 from flows import outcome
 from flows.year import run_year
 from jixiao.changes import DueYear, due_years
+from jixiao.parallel import warm_pool
 
 DEPLOYMENT = "nightly"
 CRON = "0 2 * * *"
@@ -54,8 +55,10 @@ def nightly(
         due = find_changed_years(raw_dir, warehouse)
     else:
         due = [DueYear(year, "按参数指定")]
-    states = [run_year(item.year, raw_dir, warehouse, out_dir, force=force, formats=formats, return_state=True)
-              for item in due]
+    # The workers start once for every year due, as `jixiao run` starts them.
+    with warm_pool():
+        states = [run_year(item.year, raw_dir, warehouse, out_dir, force=force, formats=formats, return_state=True)
+                  for item in due]
     # Rows, not states: Prefect would resolve states passed to a task into their results.
     publish_nightly(outcome.nightly_rows(due, states))
     return outcome.nightly_state(due, states)

@@ -167,6 +167,13 @@ def _kept_number(kind: str, scale: Decimal | None, value: float | str):
 def _within(number: Decimal, kind: str, what: str, key: str, value: object) -> None:
     if abs(number) >= _LIMITS[kind]:
         raise _RowError("number.too_large", f"{what}数值过大，请检查是否多填了位数或单位", key, value)
+    _not_too_small(number, kind, what, key, value)
+
+
+def _not_too_small(number: Decimal, kind: str, what: str, key: str, value: object) -> None:
+    if number and abs(number) < limits.RESOLUTION[kind]:
+        raise _RowError("number.too_small", f"{what}数值过小（绝对值小于 {limits.RESOLUTION[kind]:f}），"
+                        "请检查是否填错或公式有误", key, value)
 
 
 def _each_row(dept: Department, table: Table, build) -> None:
@@ -313,6 +320,8 @@ def _indicators(dept: Department, table: Table) -> None:
         for key, value in (("target", target), ("actual", actual)):
             if value.number is not None and abs(value.number) >= limits.MAX_VALUE:
                 raise _RowError("indicator.value_too_large", "数值过大，请检查是否多填了位数", key, cells.get(key))
+            if value.number is not None:
+                _not_too_small(value.number, "value", "", key, cells.get(key))
         typed.update(
             target_text=_shown_value(cells.get("target")), target_value=target.number, target_unit=target.unit,
             target_comparator=target.comparator, direction=target.direction,
@@ -428,6 +437,9 @@ def _stated(dept: Department, table: Table, row: int, cells: dict, key: str, fig
     if abs(number) >= limits.MAX_VALUE:
         dept.warn("number.too_large", "合计行数值过大，未用于核对", table.sheet, table.cell(row, key), value)
         return
+    if number and abs(number) < limits.RESOLUTION["value"]:
+        dept.warn("number.too_small", "合计行数值过小，未用于核对", table.sheet, table.cell(row, key), value)
+        return
     dept.rows.setdefault("stated", []).append({
         "figure": figure, "reported_text": normalize_text(value), "reported_value": number, "tolerance": tolerance,
         "src_sheet": table.sheet, "src_row": row, "src_cell": table.cell(row, key),
@@ -471,7 +483,11 @@ def _reported(dept: Department, table: Table) -> None:
                 entry["reported_value"], entry["tolerance"] = _stated_figure(value, kind, unit_scale(written) or WAN)
         except CellValueError as exc:
             dept.warn(exc.rule, f"报告数值“{written}”无法识别：{exc.message}", table.sheet, entry["src_cell"], value)
-        if entry["reported_value"] is not None and abs(entry["reported_value"]) >= limits.MAX_VALUE:
+        reported = entry["reported_value"]
+        if reported is not None and abs(reported) >= limits.MAX_VALUE:
             dept.warn("number.too_large", f"报告数值“{written}”数值过大，未用于核对", table.sheet, entry["src_cell"], value)
+            entry["reported_value"] = entry["tolerance"] = None
+        elif reported and abs(reported) < limits.RESOLUTION["value"]:
+            dept.warn("number.too_small", f"报告数值“{written}”数值过小，未用于核对", table.sheet, entry["src_cell"], value)
             entry["reported_value"] = entry["tolerance"] = None
         dept.rows["reported"].append(entry)

@@ -34,6 +34,11 @@ MAX_RATE = Decimal(10) ** 6  # as a fraction: 100,000,000 %
 MAX_POINTS = Decimal(10) ** 4  # weights and scores are out of 100
 MAX_VALUE = Decimal(10) ** 15  # an indicator's target or actual
 MAX_COUNTER = 1_000_000  # 序号, 下属单位数
+# The smallest non-zero magnitude each of those types holds (its last decimal place).
+# Below it a value is a slip too (a float like 2.7E-76 from a broken formula), and
+# polars would null it, or panic on an exponent beyond its table of powers of ten.
+RESOLUTION = {"amount": Decimal("0.01"), "rate": Decimal("1E-8"), "number": Decimal("1E-4"),
+              "count": Decimal(1), "value": Decimal("1E-6")}
 
 # How much of a long value a finding quotes.
 FINDING_VALUE_CHARS = 200

@@ -44,6 +44,13 @@ def file_stem(dept_code: str, year: int | str) -> str:
     return f"{dept_code}_{year}"
 
 
+def department_files(dept_code: str, year: int | str, formats: Sequence[str]) -> set[str]:
+    """The files in a department's folder that the year's index links to, of those `formats` writes."""
+    stem = file_stem(dept_code, year)
+    names = {"html": "index.html", "xlsx": f"{stem}.xlsx", "docx": f"{stem}.docx"}
+    return {names[f] for f in formats if f in names}
+
+
 @dataclass
 class Written:
     paths: list[Path] = field(default_factory=list)

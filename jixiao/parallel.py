@@ -1,24 +1,35 @@
 """Spreading per-department work (reading, drawing) over the machine's cores.
 
 Worker processes are started with spawn: a forked child of a process that has
-run polars can deadlock. Starting a worker costs about a second (imports), so
-small batches stay in-process.
+run polars can deadlock. Starting a worker costs about half a second of imports,
+so without a warm pool small batches stay in-process. `jixiao run` starts a warm
+pool (warm_pool) before it imports Prefect: the workers import what they need on
+the other cores while Prefect imports, and every batch of the run, however small,
+uses them.
 """
 
 from __future__ import annotations
 
+import importlib
+import math
 import multiprocessing
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
 
-MIN_ITEMS = 150  # below this a pool costs more than it saves
+MIN_ITEMS = 150  # below this a pool started for the batch costs more than it saves
+# What the run's workers use (reading, drawing), imported as a warm pool starts.
+WORKER_MODULES = ("jixiao.frames", "jixiao.outputs")
+
+_warm: ProcessPoolExecutor | None = None
+_warm_started = 0
 
 
 def workers() -> int:
@@ -35,15 +46,76 @@ def _spawnable() -> bool:
     return path is None or Path(path).is_file()
 
 
+def _import_worker_modules() -> None:
+    for name in WORKER_MODULES:
+        importlib.import_module(name)
+
+
+@contextmanager
+def warm_pool() -> Iterator[None]:
+    """Worker processes used by every each_chunk inside, whatever its size; stopped on leaving.
+
+    One fewer than the cores start now, so that they do not slow the starting process
+    down; a batch of MIN_ITEMS or more starts the last one. Nothing is started when
+    this machine has one core for us or cannot spawn."""
+    global _warm, _warm_started
+    count = workers()
+    if count < 2 or _warm is not None or not _spawnable():
+        yield
+        return
+    pool = ProcessPoolExecutor(count, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_import_worker_modules)
+    # A spawn pool starts a process for each submission that finds none idle.
+    _warm_started = count - 1
+    for _ in range(_warm_started):
+        pool.submit(os.getpid)
+    _warm = pool
+    try:
+        yield
+    finally:
+        _warm = None
+        _stop(pool)
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """Stop idle workers at once: left to exit on their own, their interpreters take 0.4 s to tear down."""
+    if hasattr(pool, "terminate_workers"):  # Python 3.14
+        pool.terminate_workers()
+        return
+    processes = list((pool._processes or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.join()
+
+
+def start_chunks(fn: Callable[[Sequence[T]], R], items: Sequence[T], *, chunk: int = 50) -> Callable[[], list[R]]:
+    """each_chunk begun now: the workers get the chunks at once, and calling what is returned waits for
+    their results, in order (in-process, it runs fn then). Call it, or a pool started here lives on."""
+    if _warm is not None and items:
+        # A small batch (a nightly's ten workbooks) goes to the workers already started, leaving
+        # this process free for what it does meanwhile; a large one to all of them.
+        size = chunk if len(items) >= MIN_ITEMS else math.ceil(len(items) / _warm_started)
+        results = _warm.map(fn, [items[i:i + size] for i in range(0, len(items), size)])
+        return lambda: list(results)
+    count = workers()
+    if count < 2 or len(items) < MIN_ITEMS or not _spawnable():
+        return lambda: [fn(items)]
+    pool = ProcessPoolExecutor(count, mp_context=multiprocessing.get_context("spawn"))
+    results = pool.map(fn, [items[i:i + chunk] for i in range(0, len(items), chunk)])
+
+    def finish() -> list[R]:
+        with pool:
+            return list(results)
+
+    return finish
+
+
 def each_chunk(fn: Callable[[Sequence[T]], R], items: Sequence[T], *, chunk: int = 50) -> list[R]:
     """fn over chunks of items, one result per chunk, in order; fn must be a module-level function
     (it is pickled). In-process, the items are one chunk."""
-    count = workers()
-    if count < 2 or len(items) < MIN_ITEMS or not _spawnable():
-        return [fn(items)]
-    chunks = [items[i:i + chunk] for i in range(0, len(items), chunk)]
-    with ProcessPoolExecutor(count, mp_context=multiprocessing.get_context("spawn")) as pool:
-        return list(pool.map(fn, chunks))
+    return start_chunks(fn, items, chunk=chunk)()
 
 
 def map_chunks(fn: Callable[[Sequence[T]], list[R]], items: Sequence[T], *, chunk: int = 50) -> list[R]:

@@ -12,7 +12,7 @@ import tempfile
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -36,8 +36,8 @@ from jixiao.ledger import (
     inputs_unchanged,
     parameters_json,
 )
-from jixiao.outputs import FORMATS, draw_chunk
-from jixiao.parallel import dask_chunks, dask_each_chunk, each_chunk, map_chunks
+from jixiao.outputs import FORMATS, department_files, draw_chunk
+from jixiao.parallel import dask_chunks, dask_each_chunk, each_chunk, start_chunks
 from jixiao.read import department_inputs
 from jixiao.rulesets import RuleSets, load_rulesets
 from jixiao.settings import Settings
@@ -419,8 +419,16 @@ def draw_reports(settings: Settings, batch: Batch, run_id: str, formats: tuple[s
     accepted = batch.accepted
     paths: list[Path] = []
     warnings: list[str] = []
+    drawing = None
+
+    def collect(results) -> None:
+        paths.extend(p for written, _ in results for p in written)
+        warnings.extend(w for _, ws in results for w in ws)
+
     # A block of departments at a time, so a province's reports never sit in memory at once.
     for start in range(0, len(accepted), DRAW_BLOCK):
+        if drawing is not None:
+            collect(drawing())
         block = accepted[start:start + DRAW_BLOCK]
         with connect(settings.warehouse) as con:
             by_table = _report_frames(con, batch.year, [d.dept_code for d in block], run_id)
@@ -431,20 +439,31 @@ def draw_reports(settings: Settings, batch: Batch, run_id: str, formats: tuple[s
         ]
         del by_table
         # Drawing (pictures take seconds) happens with the warehouse closed, over every core for a district.
-        mapper = dask_chunks if settings.runner == "dask" else map_chunks
-        results = mapper(draw_chunk, jobs, chunk=25)
-        paths += [p for written, _ in results for p in written]
-        warnings += [w for _, ws in results for w in ws]
-    warnings = list(dict.fromkeys(warnings))
-    with connect(settings.warehouse) as con:
-        year_rows = read_year(con, batch.year)
+        drawing = _start_drawing(settings, jobs)
     if "html" in formats:
+        # Drawn here while the workers draw the last departments: the links to their files are known ahead.
+        with connect(settings.warehouse) as con:
+            year_rows = read_year(con, batch.year)
         rejected = [{"dept_code": d.dept_code, "dept_name": d.info.get("dept_name"), "file": d.file,
                      "errors": sum(f.severity == "error" for f in d.findings)} for d in batch.rejected]
-        paths.append(write_year_index(year_rows, settings.out_dir, batch.year, rejected, f"运行编号 {run_id}"))
-    for warning in warnings:
+        writing = {d.dept_code: department_files(d.dept_code, batch.year, formats) for d in accepted}
+        index = write_year_index(year_rows, settings.out_dir, batch.year, rejected, f"运行编号 {run_id}", writing)
+    if drawing is not None:
+        collect(drawing())
+    if "html" in formats:
+        paths.append(index)
+    for warning in dict.fromkeys(warnings):
         print(f"警告：{warning}")  # the flow logs prints; the CLI repeats it in its summary
     return paths
+
+
+def _start_drawing(settings: Settings, jobs: list) -> Callable[[], list[tuple[list[Path], list[str]]]]:
+    """Departments' reports begun on the workers (chunks of 25); the call returned waits for them."""
+    if settings.runner == "dask":
+        drawn = dask_chunks(draw_chunk, jobs, chunk=25)
+        return lambda: drawn
+    finish = start_chunks(draw_chunk, jobs, chunk=25)
+    return lambda: [result for part in finish() for result in part]
 
 
 def write_validation_report(settings: Settings, batch: Batch, run_id: str) -> list[Path]:

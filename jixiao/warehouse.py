@@ -4,10 +4,17 @@ DuckDB allows one writing process per file and fails at once when another
 holds it, so `connect` waits (bounded) instead. A run replaces all of its
 department-years in a single transaction: a reader sees the warehouse
 before the run or after it, never half of it.
+
+A materialized model (sql/marts, sql/audit and what they read) must compute a
+department-year's rows from that department-year's rows alone: a load evaluates
+the models over its own department-years only. Logic across departments or
+years belongs in a view of sql/views/ (like mart.department_yoy), which reads
+the marts whole.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import time
@@ -76,11 +83,12 @@ def ensure_tables(con: duckdb.DuckDBPyConnection, sql_dir: Path) -> None:
     for name, schema in TABLES.items():
         columns = ", ".join(f"{quote(col)} {_column_type(t)}" for col, t in schema.items())
         con.execute(f"create table if not exists raw.{quote(name)} ({columns}, run_id VARCHAR)")
-        present = {r[0] for r in con.execute(
-            "select column_name from information_schema.columns where table_schema = 'raw' and table_name = ?",
-            [name]).fetchall()}
+    present = dict(con.execute(
+        "select table_name, list(column_name) from duckdb_columns() "
+        "where database_name = current_database() and schema_name = 'raw' group by all").fetchall())
+    for name, schema in TABLES.items():
         for col, dtype in schema.items():
-            if col not in present:  # a column added to a sheet: older rows simply lack it
+            if col not in present[name]:  # a column added to a sheet: older rows simply lack it
                 con.execute(f"alter table raw.{quote(name)} add column {quote(col)} {_column_type(dtype)}")
 
 
@@ -131,25 +139,69 @@ def sql_models(sql_dir: Path, layers=LAYERS) -> list[tuple[str, str, str, str]]:
     for layer, schema in layers:
         for path in sorted((sql_dir / layer).glob("*.sql")):
             models[f"{schema}.{path.stem}"] = (layer, schema, path.stem, path.read_text(encoding="utf-8"))
-    graph = {
-        key: {other for other in models if other != key and re.search(rf"\b{re.escape(other)}\b", sql)}
-        for key, (_, _, _, sql) in models.items()
-    }
+    references = _names_pattern(models)
+    graph = {key: set(references.findall(sql)) - {key} for key, (_, _, _, sql) in models.items()}
     return [models[key] for key in TopologicalSorter(graph).static_order()]
 
 
-def create_views(con: duckdb.DuckDBPyConnection, sql_dir: Path) -> None:
+def _names_pattern(names) -> re.Pattern:
+    """Finds any of these qualified names (`staging.stg_projects`) as a whole word."""
+    return re.compile(r"\b(" + "|".join(re.escape(name) for name in names) + r")\b")
+
+
+def create_views(con: duckdb.DuckDBPyConnection, sql_dir: Path, models=None) -> None:
     con.execute((sql_dir / "macros.sql").read_text(encoding="utf-8"))
-    for _layer, schema, name, sql in sql_models(sql_dir):
+    for _layer, schema, name, sql in models or sql_models(sql_dir):
         con.execute(f"create or replace view {schema}.{quote(name)} as\n{sql}")
 
 
-def _columns(con: duckdb.DuckDBPyConnection, relation: str) -> list[tuple[str, str]]:
-    schema, _, name = relation.partition(".")
-    return [tuple(r) for r in con.execute(
-        "select column_name, data_type from information_schema.columns "
-        "where table_schema = ? and table_name = ? order by ordinal_position",
-        [schema, name.strip('"')]).fetchall()]
+def _views_fingerprint(sql_dir: Path, models, view_models) -> str:
+    """A hash of the SQL the views are made of (macros included)."""
+    digest = hashlib.sha256((sql_dir / "macros.sql").read_bytes())
+    for _layer, schema, name, sql in models + view_models:
+        digest.update(f"\0{schema}.{name}\0{sql}".encode())
+    return digest.hexdigest()[:16]
+
+
+def _views_current(con: duckdb.DuckDBPyConnection, fingerprint: str, count: int) -> bool:
+    """Whether every view carries, as its comment, this fingerprint of the SQL it is made from: making
+    twenty views again costs a small run as much as the rest of its load, so it is done only on a change."""
+    return con.execute(
+        "select count(*) from duckdb_views() where database_name = current_database() and comment = ?",
+        [fingerprint]).fetchall()[0][0] == count
+
+
+def _columns(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
+    """The columns ("name type") of every relation of the schemas the marts are built from and into."""
+    return dict(con.execute(
+        "select table_schema || '.' || table_name, list(column_name || ' ' || data_type order by ordinal_position) "
+        "from information_schema.columns where table_catalog = current_database() "
+        "and table_schema in ('build', 'mart', 'audit') group by all").fetchall())
+
+
+def _evaluate_in_temp(con: duckdb.DuckDBPyConnection, models) -> list[str]:
+    """Evaluate the models over the run's rows alone, staged in temp tables named as the raw tables;
+    returns the statements that drop what it created.
+
+    A model computed over all departments and then filtered to the run's costs a small rerun most
+    of its load: DuckDB does not push the filter through the models' CTEs and windows. Every model
+    is computed from its own department-year's rows (joins, groups and windows are by year and
+    dept_code; cross-partition logic, like year over year, lives in the views of sql/views/), so the
+    run's rows alone give the same rows. Each model becomes a temp view (an intermediate model, read
+    by several, a temp table) under its bare name, so that a reference's implicit alias
+    (`from staging.stg_projects` reads as `stg_projects`) is unchanged."""
+    bare = list(TABLES) + [name for _, _, name, _ in models]
+    if len(set(bare)) != len(bare):
+        raise ValueError(f"raw tables and models must have distinct names to be evaluated in temp: {bare}")
+    scoped = {f"raw.{name}": f"temp.main.{quote(name)}" for name in TABLES}
+    scoped |= {f"{schema}.{name}": f"temp.main.{quote(name)}" for _, schema, name, _ in models}
+    references = _names_pattern(scoped)
+    drops = [f"drop table temp.main.{quote(name)}" for name in TABLES]
+    for layer, _schema, name, sql in models:
+        kind = "table" if layer == "intermediate" else "view"
+        con.execute(f"create temp {kind} {quote(name)} as\n" + references.sub(lambda m: scoped[m[1]], sql))
+        drops.append(f"drop {kind} temp.main.{quote(name)}")
+    return drops[::-1]
 
 
 def replace_partitions(
@@ -163,37 +215,61 @@ def replace_partitions(
 ) -> None:
     """Swap in the given department-years, raw rows and marts alike, in one transaction.
 
-    `frames` is emptied as its tables are inserted."""
+    The marts' new rows are the models evaluated over these department-years' raw rows alone
+    (_evaluate_in_temp); a mart whose columns changed is rebuilt whole. `frames` is emptied as its
+    tables are inserted."""
+    models, view_models = sql_models(sql_dir), sql_models(sql_dir, VIEW_LAYERS)
+    fingerprint = _views_fingerprint(sql_dir, models, view_models)
     con.execute("begin transaction")
     try:
         ensure_tables(con, sql_dir)
         con.register("run_rules", rules.to_arrow())
         con.execute("delete from config.score_rules")
         con.execute("insert into config.score_rules by name select * from run_rules")
-        create_views(con, sql_dir)
+        views_current = _views_current(con, fingerprint, len(models) + len(view_models))
+        made = [] if views_current else models
+        if made:
+            create_views(con, sql_dir, models)
+        columns = _columns(con)
+        marts = [(f"{MATERIALIZED[layer]}.{quote(name)}", f"{schema}.{quote(name)}", name,
+                  # The model's columns changed (or the table is new): a mart is derived data, so it
+                  # is rebuilt whole from raw, which holds every department-year's last good rows.
+                  columns.get(f"{schema}.{name}") != columns.get(f"{MATERIALIZED[layer]}.{name}"))
+                 for layer, schema, name, _sql in models if layer in MATERIALIZED]
+        # The run's rows are staged for the models unless every mart is rebuilt anyway (a new warehouse).
+        staged = not all(rebuild for *_, rebuild in marts)
         con.register("run_partitions", partitions.select("year", "dept_code").to_arrow())
         in_run = "(year, dept_code) in (select (year, dept_code) from run_partitions)"
         for name in TABLES:
-            con.execute(f"delete from raw.{quote(name)} where {in_run}")
+            table = quote(name)
+            con.execute(f"delete from raw.{table} where {in_run}")
             # Consumed: once in DuckDB, a province's rows are not held in Python as well.
             con.register("run_frame", frames.pop(name).to_arrow())
             # The frames may hold rejected departments too: only the run's partitions are loaded.
-            con.execute(f"insert into raw.{quote(name)} by name select *, ? as run_id from run_frame where {in_run}",
-                        [run_id])
+            rows = f"select *, ? as run_id from run_frame where {in_run}"
+            if staged:  # in temp first, in raw's own columns and types
+                con.execute(f"create temp table {table} as select * from raw.{table} limit 0")
+                con.execute(f"insert into temp.main.{table} by name {rows}", [run_id])
+                con.execute(f"insert into raw.{table} select * from temp.main.{table}")
+            else:
+                con.execute(f"insert into raw.{table} by name {rows}", [run_id])
             con.unregister("run_frame")
-        for layer, schema, name, _sql in sql_models(sql_dir):
-            if layer not in MATERIALIZED:
-                continue
-            target, source = f"{MATERIALIZED[layer]}.{quote(name)}", f"{schema}.{quote(name)}"
-            if _columns(con, source) != _columns(con, target):
-                # The model's columns changed (or the table is new): a mart is derived data, so it
-                # is rebuilt whole from raw, which holds every department-year's last good rows.
+        drops = _evaluate_in_temp(con, models) if staged else []
+        for target, source, name, rebuild in marts:
+            if rebuild:
                 con.execute(f"create or replace table {target} as select * from {source}")
-                continue
-            con.execute(f"delete from {target} where {in_run}")
-            con.execute(f"insert into {target} by name select * from {source} where {in_run}")
-        for _layer, schema, name, sql in sql_models(sql_dir, VIEW_LAYERS):
-            con.execute(f"create or replace view {schema}.{quote(name)} as\n{sql}")
+            else:
+                con.execute(f"delete from {target} where {in_run}")
+                con.execute(f"insert into {target} by name select * from temp.main.{quote(name)}")
+        for drop in drops:
+            con.execute(drop)
+        # These views read the marts: created once the marts exist, again when one was rebuilt.
+        if made or any(rebuild for *_, rebuild in marts):
+            for _layer, schema, name, sql in view_models:
+                con.execute(f"create or replace view {schema}.{quote(name)} as\n{sql}")
+            made = made + view_models
+        for _layer, schema, name, _sql in made:
+            con.execute(f"comment on view {schema}.{quote(name)} is '{fingerprint}'")  # a hex digest
         con.execute("commit")
     except BaseException:
         con.execute("rollback")

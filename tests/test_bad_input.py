@@ -217,6 +217,7 @@ def test_two_sheets_for_one_table(edu, year_dir):
     ("绩效指标", "E2", "1350人", "indicator.unit_mismatch", "1350人"),
     ("项目支出", "C2", "1e30", "number.not_a_number", "1e30"),
     ("项目支出", "C2", 1e30, "number.too_large", "1e+30"),
+    ("自评得分", "G5", 1e-9, "number.too_small", "1e-09"),
     ("重点工作任务", "A2", 1.5, "number.not_an_integer", "1.5"),
     ("基本情况", "B4", 2021, "basic.year_mismatch", "2021"),
     ("基本情况", "B5", "#N/A", "cell.excel_error", "#N/A"),
@@ -227,6 +228,14 @@ def test_a_bad_cell(edu, year_dir, sheet, cell, value, rule, found):
     f = only(findings(path), rule)
     assert (f.file, f.sheet, f.cell, f.value) == ("改.xlsx", sheet, cell, found)
     assert has_chinese(f.message)
+
+
+def test_a_value_below_the_warehouse_s_last_decimal_place(edu, year_dir):
+    # polars would null it, or panic on the exponent and stop the run (a hypothesis find).
+    path = edit(edu, year_dir / "极小.xlsx", 绩效指标={"D2": 2.707474036830335e-76, "E2": 1})
+    f = only(findings(path), "number.too_small")
+    assert (f.sheet, f.cell, f.value) == ("绩效指标", "D2", "2.707474036830335e-76")
+    assert "数值过小" in f.message
 
 
 def test_negative_amounts(edu, year_dir):

@@ -1,0 +1,35 @@
+"""Work spread over worker processes: a warm pool takes every batch, in order; without one, small
+batches stay in-process."""
+
+from __future__ import annotations
+
+import os
+
+from jixiao import parallel
+
+
+def pids(items):
+    return (os.getpid(), list(items))
+
+
+def test_a_warm_pool_takes_even_a_small_batch_and_keeps_the_order(monkeypatch):
+    monkeypatch.setenv("JIXIAO_WORKERS", "2")
+    with parallel.warm_pool():
+        small = parallel.each_chunk(pids, list(range(7)))
+        later = parallel.start_chunks(pids, list(range(parallel.MIN_ITEMS)), chunk=40)
+        large = later()
+    # Two workers, one started ahead: a small batch is one chunk for it, a large one is in chunks for both.
+    assert len(small) == 1 and small[0][1] == list(range(7)) and small[0][0] != os.getpid()
+    assert [len(items) for _, items in large] == [40, 40, 40, 30]
+    assert [item for _, items in large for item in items] == list(range(parallel.MIN_ITEMS))
+    assert os.getpid() not in {pid for pid, _ in large}
+    # The pool is gone once the run leaves it: a small batch is read in-process again.
+    assert parallel._warm is None
+    assert parallel.each_chunk(pids, [1, 2]) == [(os.getpid(), [1, 2])]
+
+
+def test_one_worker_means_no_pool(monkeypatch):
+    monkeypatch.setenv("JIXIAO_WORKERS", "1")
+    with parallel.warm_pool():
+        assert parallel._warm is None
+        assert parallel.each_chunk(pids, list(range(200))) == [(os.getpid(), list(range(200)))]
