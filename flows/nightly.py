@@ -19,7 +19,7 @@ from prefect.states import State
 from flows import outcome
 from flows.year import run_year
 from jixiao.changes import DueYear, due_years
-from jixiao.parallel import warm_pool
+from jixiao.parallel import fill_warm_pool, warm_pool
 
 DEPLOYMENT = "nightly"
 CRON = "0 2 * * *"
@@ -57,6 +57,7 @@ def nightly(
         due = [DueYear(year, "按参数指定")]
     # The workers start once for every year due, as `jixiao run` starts them.
     with warm_pool():
+        fill_warm_pool()
         states = [run_year(item.year, raw_dir, warehouse, out_dir, force=force, formats=formats, return_state=True)
                   for item in due]
     # Rows, not states: Prefect would resolve states passed to a task into their results.

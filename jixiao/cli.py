@@ -77,7 +77,10 @@ def _run_flow(year, departments, raw, warehouse, out, rules, force, chosen, runn
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
     from flows.year import run_year
+    from jixiao.parallel import fill_warm_pool
     from jixiao.warehouse import WarehouseLocked
+
+    fill_warm_pool()  # Prefect is imported: the other cores are free for the last workers' imports
 
     try:
         # A sync flow joins its heartbeat thread for ~1 s at the end; nothing here watches heartbeats.

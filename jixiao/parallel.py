@@ -15,6 +15,7 @@ import math
 import multiprocessing
 import os
 import sys
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
@@ -56,7 +57,7 @@ def warm_pool() -> Iterator[None]:
     """Worker processes used by every each_chunk inside, whatever its size; stopped on leaving.
 
     One fewer than the cores start now, so that they do not slow the starting process
-    down; a batch of MIN_ITEMS or more starts the last one. Nothing is started when
+    down; fill_warm_pool, or a batch of MIN_ITEMS or more, starts the last one. Nothing is started when
     this machine has one core for us or cannot spawn."""
     global _warm, _warm_started
     count = workers()
@@ -75,6 +76,16 @@ def warm_pool() -> Iterator[None]:
     finally:
         _warm = None
         _stop(pool)
+
+
+def fill_warm_pool() -> None:
+    """Start the warm pool's last workers, once the process's own imports are done: a district's
+    batch then finds them all started."""
+    if _warm is None:
+        return
+    # Each submission that finds no worker idle starts one; the sleep keeps those already started busy.
+    for _ in range(workers()):
+        _warm.submit(time.sleep, 0.1)
 
 
 def _stop(pool: ProcessPoolExecutor) -> None:

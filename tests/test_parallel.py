@@ -3,6 +3,7 @@ batches stay in-process."""
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 
 from jixiao import parallel
@@ -26,6 +27,15 @@ def test_a_warm_pool_takes_even_a_small_batch_and_keeps_the_order(monkeypatch):
     # The pool is gone once the run leaves it: a small batch is read in-process again.
     assert parallel._warm is None
     assert parallel.each_chunk(pids, [1, 2]) == [(os.getpid(), [1, 2])]
+
+
+def test_the_pool_starts_one_worker_fewer_than_the_cores_until_filled(monkeypatch):
+    monkeypatch.setenv("JIXIAO_WORKERS", "2")
+    with parallel.warm_pool():
+        assert len(multiprocessing.active_children()) == 1
+        parallel.fill_warm_pool()
+        assert len(multiprocessing.active_children()) == 2
+    assert multiprocessing.active_children() == []
 
 
 def test_one_worker_means_no_pool(monkeypatch):
