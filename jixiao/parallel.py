@@ -93,12 +93,9 @@ def _stop(pool: ProcessPoolExecutor) -> None:
     if hasattr(pool, "terminate_workers"):  # Python 3.14
         pool.terminate_workers()
         return
-    processes = list((pool._processes or {}).values())
-    pool.shutdown(wait=False, cancel_futures=True)
-    for process in processes:
+    for process in list((pool._processes or {}).values()):
         process.terminate()
-    for process in processes:
-        process.join()
+    pool.shutdown(wait=True, cancel_futures=True)  # its manager thread joins them
 
 
 def start_chunks(fn: Callable[[Sequence[T]], R], items: Sequence[T], *, chunk: int = 50) -> Callable[[], list[R]]:
