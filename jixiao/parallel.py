@@ -81,11 +81,13 @@ def warm_pool() -> Iterator[None]:
 def fill_warm_pool() -> None:
     """Start the warm pool's last workers, once the process's own imports are done: a district's
     batch then finds them all started."""
+    global _warm_started
     if _warm is None:
         return
     # Each submission that finds no worker idle starts one; the sleep keeps those already started busy.
     for _ in range(workers()):
         _warm.submit(time.sleep, 0.1)
+    _warm_started = workers()
 
 
 def _stop(pool: ProcessPoolExecutor) -> None:

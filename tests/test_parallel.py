@@ -35,6 +35,8 @@ def test_the_pool_starts_one_worker_fewer_than_the_cores_until_filled(monkeypatc
         assert len(multiprocessing.active_children()) == 1
         parallel.fill_warm_pool()
         assert len(multiprocessing.active_children()) == 2
+        # Now a small batch is shared by both.
+        assert [len(items) for _, items in parallel.each_chunk(pids, list(range(7)))] == [4, 3]
     assert multiprocessing.active_children() == []
 
 
