@@ -3,9 +3,10 @@
 Worker processes are started with spawn: a forked child of a process that has
 run polars can deadlock. Starting a worker costs about half a second of imports,
 so without a warm pool small batches stay in-process. `jixiao run` starts a warm
-pool (warm_pool) before it imports Prefect: the workers import what they need on
-the other cores while Prefect imports, and every batch of the run, however small,
-uses them.
+pool (warm_pool): one worker fewer than the cores before it imports Prefect, so
+that worker's imports run on a core that is otherwise idle, and the last once
+Prefect is imported (fill_warm_pool). Every batch of the run, however small,
+then uses them.
 """
 
 from __future__ import annotations
@@ -57,8 +58,8 @@ def warm_pool() -> Iterator[None]:
     """Worker processes used by every each_chunk inside, whatever its size; stopped on leaving.
 
     One fewer than the cores start now, so that they do not slow the starting process
-    down; fill_warm_pool, or a batch of MIN_ITEMS or more, starts the last one. Nothing is started when
-    this machine has one core for us or cannot spawn."""
+    down; fill_warm_pool, or a batch of MIN_ITEMS or more, starts the last one.
+    Nothing is started when this machine has one core for us or cannot spawn."""
     global _warm, _warm_started
     count = workers()
     if count < 2 or _warm is not None or not _spawnable():
@@ -116,8 +117,10 @@ def start_chunks(fn: Callable[[Sequence[T]], R], items: Sequence[T], *, chunk: i
     results = pool.map(fn, [items[i:i + chunk] for i in range(0, len(items), chunk)])
 
     def finish() -> list[R]:
-        with pool:
+        try:
             return list(results)
+        finally:
+            _stop(pool)
 
     return finish
 
@@ -126,11 +129,6 @@ def each_chunk(fn: Callable[[Sequence[T]], R], items: Sequence[T], *, chunk: int
     """fn over chunks of items, one result per chunk, in order; fn must be a module-level function
     (it is pickled). In-process, the items are one chunk."""
     return start_chunks(fn, items, chunk=chunk)()
-
-
-def map_chunks(fn: Callable[[Sequence[T]], list[R]], items: Sequence[T], *, chunk: int = 50) -> list[R]:
-    """fn over chunks of items, its lists joined in order."""
-    return [result for part in each_chunk(fn, items, chunk=chunk) for result in part]
 
 
 def dask_each_chunk(fn: Callable[[Sequence[T]], R], items: Sequence[T], *, chunk: int = 50) -> list[R]:
@@ -145,5 +143,5 @@ def dask_each_chunk(fn: Callable[[Sequence[T]], R], items: Sequence[T], *, chunk
 
 
 def dask_chunks(fn: Callable[[Sequence[T]], list[R]], items: Sequence[T], *, chunk: int = 50) -> list[R]:
-    """map_chunks on the Dask cluster of the running flow."""
+    """fn over chunks of items on the Dask cluster of the running flow, its lists joined in order."""
     return [result for part in dask_each_chunk(fn, items, chunk=chunk) for result in part]
