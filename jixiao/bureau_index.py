@@ -22,7 +22,7 @@ import polars as pl
 from great_tables import GT
 
 from jixiao.display import MISSING, fmt_number, fmt_percent, fmt_score, round_half_up
-from jixiao.outputs import file_stem
+from jixiao.outputs import department_files
 from jixiao.report import finish_table, html_page
 
 # Flagged rows (execution below 90%, rejected) are marked by a class on their cells' content and
@@ -127,10 +127,12 @@ def _files(year_dir: Path, dept_code: str, writing: Collection[str] = ()) -> dic
     """Links (relative to the year's folder) to what was written for the department, or is being
     written (`writing`: file names)."""
     folder = year_dir / dept_code
-    stem = file_stem(dept_code, year_dir.name)
-    candidates = {"网页": "index.html", "Excel": f"{stem}.xlsx", "Word": f"{stem}.docx"}
-    return {label: f"{quote(dept_code)}/{quote(name)}" for label, name in candidates.items()
+    return {_LABELS[fmt]: f"{quote(dept_code)}/{quote(name)}"
+            for fmt, name in department_files(dept_code, year_dir.name).items()
             if name in writing or (folder / name).is_file()}
+
+
+_LABELS = {"html": "网页", "xlsx": "Excel", "docx": "Word"}
 
 
 def build_year_index(

@@ -44,11 +44,11 @@ def file_stem(dept_code: str, year: int | str) -> str:
     return f"{dept_code}_{year}"
 
 
-def department_files(dept_code: str, year: int | str, formats: Sequence[str]) -> set[str]:
-    """The files in a department's folder that the year's index links to, of those `formats` writes."""
+def department_files(dept_code: str, year: int | str, formats: Sequence[str] = FORMATS) -> dict[str, str]:
+    """The files in a department's folder that the year's index links to, by format, of those `formats` writes."""
     stem = file_stem(dept_code, year)
     names = {"html": "index.html", "xlsx": f"{stem}.xlsx", "docx": f"{stem}.docx"}
-    return {names[f] for f in formats if f in names}
+    return {f: names[f] for f in formats if f in names}
 
 
 @dataclass

@@ -447,7 +447,7 @@ def draw_reports(settings: Settings, batch: Batch, run_id: str, formats: tuple[s
                 year_rows = read_year(con, batch.year)
             rejected = [{"dept_code": d.dept_code, "dept_name": d.info.get("dept_name"), "file": d.file,
                          "errors": sum(f.severity == "error" for f in d.findings)} for d in batch.rejected]
-            writing = {d.dept_code: department_files(d.dept_code, batch.year, formats) for d in accepted}
+            writing = {d.dept_code: department_files(d.dept_code, batch.year, formats).values() for d in accepted}
             index = write_year_index(year_rows, settings.out_dir, batch.year, rejected, f"运行编号 {run_id}", writing)
     finally:
         if drawing is not None:  # waited for even when the index failed: a pool started for it stops here
