@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -51,7 +52,8 @@ def connect(path: Path, *, read_only: bool = False, wait_seconds: float = 120.0)
     delay = 0.1
     while True:
         try:
-            con = duckdb.connect(str(path), read_only=read_only, config={"memory_limit": MEMORY_LIMIT})
+            with _INSTANCE:
+                con = duckdb.connect(str(path), read_only=read_only, config={"memory_limit": MEMORY_LIMIT})
             break
         except duckdb.IOException as exc:
             if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
@@ -65,7 +67,15 @@ def connect(path: Path, *, read_only: bool = False, wait_seconds: float = 120.0)
     try:
         yield con
     finally:
-        con.close()
+        with _INSTANCE:
+            con.close()
+
+
+# A process's connections to one file share a database instance, made by the first to open and
+# dropped by the last to close. Two threads doing that at once (the flow's steps run side by side)
+# can leave it without the Python client's scans: "Table Function with name python_arrow_scan does
+# not exist" on the next con.register (duckdb 2.0.1). Connections open and close one at a time.
+_INSTANCE = threading.Lock()
 
 
 _DUCKDB_TYPES = {pl.Int32: "INTEGER", pl.String: "VARCHAR", pl.Boolean: "BOOLEAN"}
