@@ -14,8 +14,10 @@ from __future__ import annotations
 import importlib
 import math
 import multiprocessing
+import multiprocessing.connection
 import os
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -48,9 +50,26 @@ def _spawnable() -> bool:
     return path is None or Path(path).is_file()
 
 
-def _import_worker_modules() -> None:
+def _start_worker() -> None:
+    """A worker's initializer: it leaves with the process that started it, and imports what it will run."""
+    _exit_with_parent()
     for name in WORKER_MODULES:
         importlib.import_module(name)
+
+
+def _exit_with_parent() -> None:
+    """End this worker when its parent ends. A run killed outright (SIGKILL, the OOM killer, a
+    cancelled deployment) would otherwise leave its workers waiting for work for ever: each holds
+    its own task queue's write end as well, so it never sees that queue close."""
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        multiprocessing.connection.wait([parent.sentinel])
+        os._exit(1)
+
+    threading.Thread(target=watch, name="jixiao-parent-watch", daemon=True).start()
 
 
 @contextmanager
@@ -65,8 +84,7 @@ def warm_pool() -> Iterator[None]:
     if count < 2 or _warm is not None or not _spawnable():
         yield
         return
-    pool = ProcessPoolExecutor(count, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_import_worker_modules)
+    pool = ProcessPoolExecutor(count, mp_context=multiprocessing.get_context("spawn"), initializer=_start_worker)
     # A spawn pool starts a process for each submission that finds none idle.
     _warm_started = count - 1
     for _ in range(_warm_started):
@@ -113,7 +131,7 @@ def start_chunks(fn: Callable[[Sequence[T]], R], items: Sequence[T], *, chunk: i
     count = workers()
     if count < 2 or len(items) < MIN_ITEMS or not _spawnable():
         return lambda: [fn(items)]
-    pool = ProcessPoolExecutor(count, mp_context=multiprocessing.get_context("spawn"))
+    pool = ProcessPoolExecutor(count, mp_context=multiprocessing.get_context("spawn"), initializer=_exit_with_parent)
     results = pool.map(fn, [items[i:i + chunk] for i in range(0, len(items), chunk)])
 
     def finish() -> list[R]:

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import subprocess
+import sys
+import time
 
 from jixiao import parallel
 
@@ -45,3 +48,42 @@ def test_one_worker_means_no_pool(monkeypatch):
     with parallel.warm_pool():
         assert parallel._warm is None
         assert parallel.each_chunk(pids, list(range(200))) == [(os.getpid(), list(range(200)))]
+
+
+_HOLDS_A_POOL = """
+import multiprocessing, sys
+from jixiao import parallel
+if __name__ == "__main__":
+    with parallel.warm_pool():
+        parallel.fill_warm_pool()
+        parallel.each_chunk(len, list(range(400)))
+        print(*(p.pid for p in multiprocessing.active_children()), flush=True)
+        sys.stdin.read()  # until killed
+"""
+
+
+def test_workers_leave_when_their_run_is_killed(tmp_path, monkeypatch):
+    monkeypatch.setenv("JIXIAO_WORKERS", "2")
+    script = tmp_path / "holds_a_pool.py"
+    script.write_text(_HOLDS_A_POOL, encoding="utf-8")
+    run = subprocess.Popen([sys.executable, str(script)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    workers = [int(pid) for pid in run.stdout.readline().split()]
+    assert len(workers) == 2 and run.pid not in workers
+    run.kill()  # SIGKILL: no finally, no atexit
+    run.wait()
+    deadline = time.monotonic() + 10
+    while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(_alive(pid) for pid in workers)
+    run.stdin.close()
+    run.stdout.close()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A child of init that has exited but not been reaped yet is a zombie: gone for our purposes.
+    with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+        return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
