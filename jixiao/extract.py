@@ -128,15 +128,22 @@ _LIMITS = {"amount": limits.MAX_AMOUNT_YUAN, "rate": limits.MAX_RATE, "number": 
 
 def _typed(table: Table, row: int, cells: dict, key: str, kind: str, what: str):
     value = cells.get(key, "")
-    scale = table.scales[key] if kind == "amount" else None
+    if kind == "amount":  # amounts seldom repeat: remembered, they would only push out the rest
+        return _checked_number(kind, table.scales[key], value, what, key)
+    # Weights, scores and rates repeat down a sheet and across departments. Only text and
+    # floats but 0.0 are kept: 1, 1.0 and True would share an entry, and -0.0 equals 0.0 but
+    # is another Decimal. A failure is asked again, to name the column in its message.
+    if type(value) is float and value != 0 or type(value) is str and len(value) <= 64:
+        typed = _kept_typed(kind, value)
+        if typed is not None:
+            return typed
+    return _checked_number(kind, None, value, what, key)
+
+
+def _checked_number(kind: str, scale: Decimal | None, value: object, what: str, key: str):
+    """A cell as its column's kind (see _number), within the bounds of that kind; else a _RowError."""
     try:
-        # Weights, scores and rates repeat down a sheet and across departments. Only text and
-        # floats but 0.0 are kept: 1, 1.0 and True would share an entry, and -0.0 equals 0.0 but
-        # is another Decimal. A failure is asked again, to name the column in its message.
-        kept = type(value) is float and value != 0 or type(value) is str and len(value) <= 64
-        parsed = _kept_number(kind, scale, value) if kept else None
-        if parsed is None:
-            parsed = _number(kind, scale, value, what)
+        parsed = _number(kind, scale, value, what)
     except CellValueError as exc:
         raise _RowError(exc.rule, exc.message, key, value) from None
     number = parsed[0] if kind == "amount" else parsed
@@ -156,11 +163,11 @@ def _number(kind: str, scale: Decimal | None, value: object, what: str):
 
 
 @functools.lru_cache(maxsize=1 << 14)
-def _kept_number(kind: str, scale: Decimal | None, value: float | str):
-    """_number, remembered; None where the cell is not a number of its kind."""
+def _kept_typed(kind: str, value: float | str):
+    """_checked_number of a cell not an amount, remembered; None where it fails its kind (or its bounds)."""
     try:
-        return _number(kind, scale, value, "")
-    except CellValueError:
+        return _checked_number(kind, None, value, "", "")
+    except _RowError:
         return None
 
 
@@ -178,8 +185,9 @@ def _not_too_small(number: Decimal, kind: str, what: str, key: str, value: objec
 
 def _each_row(dept: Department, table: Table, build) -> None:
     """Run `build` per row; a row that fails is quarantined with its finding, never dropped."""
-    located = [key for key in ("actual", "reported_rate", "reported_score") if key in table.columns]
+    located = [(f"{key}_cell", key) for key in ("actual", "reported_rate", "reported_score") if key in table.columns]
     rows = dept.rows[table.spec.key]
+    sheet = table.sheet
     for row, cells in table.rows:
         try:
             # Any unusable cell fails its row, even in a column kept only for reconciliation:
@@ -192,9 +200,9 @@ def _each_row(dept: Department, table: Table, build) -> None:
             dept.error(exc.rule, exc.message, table.sheet, table.cell(row, exc.key), exc.value)
             dept.quarantine(table.sheet, row, cells, exc.message, exc.rule)
             continue
-        typed["src_sheet"], typed["src_row"] = table.sheet, row
-        for key in located:
-            typed[f"{key}_cell"] = table.cell(row, key)
+        typed["src_sheet"], typed["src_row"] = sheet, row
+        for name, key in located:
+            typed[name] = table.cell(row, key)
         rows.append(typed)
 
 
@@ -318,9 +326,9 @@ def _indicators(dept: Department, table: Table) -> None:
         if target.direction == "higher" and target.number == 0:
             raise _RowError("indicator.target_zero", "指标值为 0，无法计算完成率", "target", cells.get("target"))
         for key, value in (("target", target), ("actual", actual)):
-            if value.number is not None and abs(value.number) >= limits.MAX_VALUE:
-                raise _RowError("indicator.value_too_large", "数值过大，请检查是否多填了位数", key, cells.get(key))
             if value.number is not None:
+                if abs(value.number) >= limits.MAX_VALUE:
+                    raise _RowError("indicator.value_too_large", "数值过大，请检查是否多填了位数", key, cells.get(key))
                 _not_too_small(value.number, "value", "", key, cells.get(key))
         typed.update(
             target_text=_shown_value(cells.get("target")), target_value=target.number, target_unit=target.unit,

@@ -7,7 +7,7 @@ work on these frames, so a whole district is checked and loaded at once.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -74,18 +74,41 @@ def department_row(dept: Department) -> dict:
 
 
 def build_frames(departments: list[Department]) -> dict[str, pl.DataFrame]:
-    rows: dict[str, list[dict]] = {name: [] for name in TABLES}
-    for dept in departments:
-        rows["departments"].append(department_row(dept))
-        source = {"year": dept.year, "dept_code": dept.dept_code, "src_file": dept.file}
-        for name in TABLES:
-            for row in dept.rows.get(name, []):
-                rows[name].append({**source, **row})
-    return {
-        name: pl.DataFrame(rows[name], schema=schema, strict=False, orient="row") if rows[name]
-        else pl.DataFrame(schema=schema)
-        for name, schema in TABLES.items()
-    }
+    # Built column by column: polars takes a list of values per column faster than a list of
+    # dicts, and types them alike (tests/test_fast_paths.py holds it to that).
+    frames = {}
+    for name, schema in TABLES.items():
+        if name == "departments":
+            columns = _columns(schema, [department_row(dept) for dept in departments])
+        else:
+            rows: list[dict] = []
+            owners: list[Department] = []  # each row's department, for its source columns
+            for dept in departments:
+                table = dept.rows.get(name, ())
+                rows.extend(table)
+                owners.extend([dept] * len(table))
+            # The extract never puts the source columns in a row: they are its department's.
+            columns = {"year": [d.year for d in owners], "dept_code": [d.dept_code for d in owners],
+                       "src_file": [d.file for d in owners],
+                       **_columns([key for key in schema if key not in _SOURCE], rows)}
+        frames[name] = _frame(name, columns, schema)
+    return frames
+
+
+def _frame(name: str, columns: dict[str, list], schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    """The table's frame. strict=False lets polars take an int or a float for a Decimal column, but
+    it would also make null of a value that fits no column type: that raises here instead."""
+    frame = pl.DataFrame(columns, schema=schema, strict=False)
+    for column, values in columns.items():
+        if frame[column].null_count() != values.count(None):
+            raise ValueError(f"{name}.{column}: a value does not fit {schema[column]} "
+                             f"(values as given: {[v for v in values if v is not None][:5]}…)")
+    return frame
+
+
+def _columns(keys: Iterable[str], rows: list[dict]) -> dict[str, list]:
+    """Each key's values down `rows` (None where a row leaves it out)."""
+    return {key: [row.get(key) for row in rows] for key in keys}
 
 
 @dataclass

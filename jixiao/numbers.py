@@ -57,14 +57,14 @@ def short_text_cache(fn):
     return wrapper
 
 
-@short_text_cache
 def normalize_text(value: object) -> str:
     """Text as written, trimmed, inner whitespace runs to one space.
 
     Punctuation is kept as the department wrote it (，stays ，): this is the
     text the report shows. Matching uses `compact` instead.
     """
-    # split() splits at runs of what r"\s" matches, and drops them at the ends, in one C call.
+    # split() splits at runs of what r"\s" matches, and drops them at the ends, in one C call:
+    # cheaper than looking a text up in a cache, so this one is not remembered.
     if isinstance(value, str):
         return " ".join(value.split())
     if value is None:
@@ -113,12 +113,32 @@ def parse_decimal(value: object, *, what: str = "数值") -> Decimal:
     if isinstance(value, int):
         return Decimal(value)
     try:
-        number = _text_decimal(value) if isinstance(value, str) else _compact_decimal(compact(value))
+        if isinstance(value, str):
+            number = _plain_decimal(value)
+            if number is None:
+                number = _text_decimal(value)
+        else:
+            number = _compact_decimal(compact(value))
     except InvalidOperation as exc:  # pragma: no cover - the regex admits only valid literals
         raise CellValueError("number.not_a_number", f"{what}不是有效数字", value) from exc
     if number is None:
         raise _not_a_decimal(value, what)
     return number
+
+
+# A number written plainly in ASCII (12, -3.50, 1,234.5): compact leaves it as it is, it names
+# no unit, and its only commas group thousands.
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]*)?|\.[0-9]+)")
+
+
+def _plain_decimal(text: str) -> Decimal | None:
+    """_text_decimal of a plainly written number, read directly; None for any other text.
+
+    Amounts are mostly written once: remembering them only pushes out the texts that do
+    repeat (tests/test_fast_paths.py holds it to _text_decimal)."""
+    if _PLAIN_NUMBER.fullmatch(text):
+        return Decimal(text.replace(",", "") if "," in text else text)
+    return None
 
 
 @short_text_cache  # the same texts (12.5, 1,234.50, －) recur in every workbook; a Decimal is immutable
@@ -130,7 +150,8 @@ def _compact_decimal(text: str) -> Decimal | None:
     """The number a compact text writes (1,234.50, 12万元 less its unit), or None: _not_a_decimal says why."""
     if text in _EMPTY_MARKS or text.upper() in EXCEL_ERRORS:
         return None
-    text = _GROUPED.sub("", text)
+    if "," in text:  # most numbers have no thousands separator to drop
+        text = _GROUPED.sub("", text)
     for name, _ in _UNIT_SCALES:
         if text.endswith(name):
             text = text[: -len(name)]
@@ -153,8 +174,12 @@ def parse_amount(value: object, scale: Decimal, *, what: str = "金额") -> tupl
     Returns (yuan, exact). `exact` is False when the written amount had more
     than cent precision, so the caller can say so instead of rounding silently.
     """
-    text_scale = unit_scale(value) if isinstance(value, str) else None
-    yuan = parse_decimal(value, what=what) * (text_scale or scale)
+    plain = _plain_decimal(value) if isinstance(value, str) else None
+    if plain is not None:
+        yuan = plain * scale  # a plain number names no unit
+    else:
+        text_scale = unit_scale(value) if isinstance(value, str) else None
+        yuan = parse_decimal(value, what=what) * (text_scale or scale)
     if abs(yuan) >= MAX_AMOUNT_YUAN:  # also keeps quantize() within Decimal's precision
         raise CellValueError("number.too_large", f"{what}数值过大，请检查是否多填了位数或单位", value)
     cents = yuan.quantize(CENT)

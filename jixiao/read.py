@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
+from itertools import filterfalse
 from pathlib import Path
 
 import python_calamine
@@ -97,7 +99,12 @@ class Table:
     unusable: frozenset[CellError] = frozenset()  # the CellErrors among its cells, if any
 
     def cell(self, row: int, key: str) -> str:
-        return cell_ref(row, self.columns[key])
+        """`key`'s cell on `row`, A1 style (cell_ref, with each column's letters spelled once)."""
+        return f"{self._letters[key]}{row}"
+
+    @cached_property
+    def _letters(self) -> dict[str, str]:
+        return {key: column_letters(index) for key, index in self.columns.items()}
 
 
 @dataclass
@@ -276,14 +283,17 @@ def read_grid(book: Workbook, spec: SheetSpec, sheet: str, grid: list[list[objec
     # once per distinct value rather than cell by cell (cells are hashable: calamine and the CSV
     # reader give text, numbers, dates and times, and a CellError is frozen).
     values = set().union(*grid)
+    texts = [v for v in values if isinstance(v, str)]
     # Only text with '#' (as every Excel error has) or too long may be no value: the others skip _checked.
-    checked = {t: _checked(t) for t in values if isinstance(t, str) and ("#" in t or len(t) > limits.MAX_CELL_CHARS)}
+    checked = {t: _checked(t) for t in texts if "#" in t or len(t) > limits.MAX_CELL_CHARS}
     unusable = {t: e for t, e in checked.items() if isinstance(e, CellError)}
     pad = [""]
+    # Rows already `width` long (calamine's all are) are used as they are: nothing below writes to them.
     original = [[unusable.get(c, c) for c in row] + pad * (width - len(row)) for row in grid] if unusable else \
-        [row + pad * (width - len(row)) for row in grid]
-    values = {unusable.get(v, v) for v in values} if unusable else values
-    texts = [v for v in values if isinstance(v, str)]
+        [row if len(row) == width else row + pad * (width - len(row)) for row in grid]
+    if unusable:
+        values = {unusable.get(v, v) for v in values}
+        texts = [t for t in texts if t not in unusable]
     blank = {t for t in texts if not t.strip()} | {"", None}  # what is_blank says ("": the rows' padding)
     filled_grid, wide_notes = _fill_merged(original, merged, blank)
 
@@ -307,7 +317,12 @@ def read_grid(book: Workbook, spec: SheetSpec, sheet: str, grid: list[list[objec
     picked = list(columns.items())  # every row is `width` long, and so was the header these came from
     extra = {i: (strip_unit_suffix(str(h)) if not is_blank(h) else "") for i, h in enumerate(header)
              if i not in columns.values()}
-    filled_rows = [[c for c in row if c not in blank] for row in original]
+    # A heading row leaves every other column blank (_is_heading): it has at most `heading_width`
+    # filled cells, and most rows are told by their count alone.
+    others = [i for k, i in columns.items() if k not in hierarchy]
+    heading_width = len(hierarchy) + len(extra)
+    # A row's filled cells; most rows have no blank cell, and are their own (nothing writes to them).
+    filled_rows = [row if blank.isdisjoint(row) else list(filterfalse(blank.__contains__, row)) for row in original]
 
     # The values whose compact text may be a label this reader looks for: a header's, 合计, 小计, 注….
     initials = _LABEL_INITIALS | spec.header_initials
@@ -344,21 +359,23 @@ def read_grid(book: Workbook, spec: SheetSpec, sheet: str, grid: list[list[objec
         if r in repeated:
             continue
         row, written = filled_grid[r], original[r]
-        labels = [written[i] for i in text_columns]
-        labels.append(filled[0])
-        if not totals.isdisjoint(labels):
-            seen_total = True
-            table.totals.append((r + 1, {key: row[idx] for key, idx in picked}))
-            continue
-        if not subtotals.isdisjoint(labels):
-            table.notes.append((r + 1, _joined(filled)))  # a task's 小计 restates its projects
-            continue
+        if totals or subtotals:
+            labels = [written[i] for i in text_columns]
+            labels.append(filled[0])
+            if not totals.isdisjoint(labels):
+                seen_total = True
+                table.totals.append((r + 1, {key: row[idx] for key, idx in picked}))
+                continue
+            if not subtotals.isdisjoint(labels):
+                table.notes.append((r + 1, _joined(filled)))  # a task's 小计 restates its projects
+                continue
         if filled[0] in note_lines or (len(filled) == 1 and (
                 filled[0] in note_starts or seen_total or (r, _first_col(written)) in wide_notes)):
             table.notes.append((r + 1, _joined(filled)))
             continue
         cells = {key: row[idx] for key, idx in picked}
-        if _is_heading(original, r, columns, hierarchy, repeated, filled_rows):
+        if hierarchy and len(filled) <= heading_width and all(written[i] in blank for i in others) and \
+                _is_heading(original, r, columns, hierarchy, repeated, filled_rows):
             last = {**last, **{k: cells[k] for k in hierarchy if not is_blank(cells[k])}}
             continue  # its labels apply to the rows below it, which leave them blank
         for key in hierarchy:

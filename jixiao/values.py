@@ -125,8 +125,11 @@ def parse_indicator_value(value: object) -> IndicatorValue:
     raise ValueParseError("indicator.value_type", f"无法识别的单元格内容（{type(value).__name__}），请填写数值或文字", raw)
 
 
+_UNITLESS: frozenset[Direction] = frozenset({"qualitative", "not_applicable"})
+
+
 def units_compatible(target: IndicatorValue, actual: IndicatorValue) -> bool:
-    if {target.direction, actual.direction} & {"qualitative", "not_applicable"}:
+    if target.direction in _UNITLESS or actual.direction in _UNITLESS:
         return True
     return target.unit == actual.unit
 

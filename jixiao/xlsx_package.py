@@ -197,8 +197,9 @@ class XlsxPackage:
 # A sheet as Excel, WPS, openpyxl or xlsxwriter write it: unprefixed elements, every cell
 # with its reference first, written as A1. Each cell holding something (not `<c .../>` or
 # `<c ...></c>`) as (column letters, row digits); and (b"", b"") for a cell not written so.
-# One pass for both: the sheet's longest.
-_CELL = re.compile(rb'<c(?: r="([A-Z]{1,4})([0-9]{1,9})"[^>]*(?<!/)>(?!</c>)|(?=[\s>/])(?! r="[A-Z]{1,4}[0-9]{1,9}"))')
+# One pass for both: the sheet's longest. [^>]*+ does not backtrack: only the first > can end
+# the tag, so giving characters back could never make a match, but costs every empty cell.
+_CELL = re.compile(rb'<c(?: r="([A-Z]{1,4})([0-9]{1,9})"[^>]*+(?<!/)>(?!</c>)|(?=[\s>/])(?! r="[A-Z]{1,4}[0-9]{1,9}"))')
 # A hidden row as those write it: its reference first.
 _HIDDEN_ROW = re.compile(rb'<row r="([0-9]{1,9})"[^>]*?\shidden="(?:1|true)"')
 _PREFIXED_SHEET_DATA = re.compile(rb":(?:sheetData|row|c|f|v)[\s>/]")  # <x:c …>
@@ -244,12 +245,12 @@ def _quick_scan(data: bytes) -> SheetScan | None:
         scan.hidden_rows = {int(digits) - 1 for digits in hidden}
     cells = _CELL.findall(data)
     if cells:
-        letters, digits = zip(*cells)
+        # Distinct references only: a sheet has far fewer rows and columns than cells.
+        letters = {letter for letter, _ in cells}
         if b"" in letters:
             return None  # a cell without its reference first, as A1
-        # Distinct references only: a sheet has far fewer rows and columns than cells.
-        scan.rows = max(map(int, set(digits)))
-        scan.columns = _position(max(set(letters), key=lambda t: (len(t), t)).decode() + "1")[1] + 1
+        scan.rows = max(map(int, {digits for _, digits in cells}))
+        scan.columns = _position(max(letters, key=lambda t: (len(t), t)).decode() + "1")[1] + 1
     if scan.rows > limits.MAX_SHEET_ROWS or scan.columns > limits.MAX_SHEET_COLUMNS:
         return None
     return scan
