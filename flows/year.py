@@ -134,10 +134,16 @@ def run_year(
             # quote(): Prefect would otherwise walk every row of a district's departments looking
             # for futures in a task's inputs (seconds per task at a few hundred departments).
             mismatches = load_warehouse(quote(batch), settings, run_id, rulesets)
-            validation = write_validation_report(settings, quote(batch), run_id)
-            reports = _on_runner(render_tables, settings, settings, quote(batch), run_id,
-                                 FORMATS if settings.formats is None else settings.formats)
-            export_parquet(settings, quote(batch), run_id)
+            # The validation pages and the Parquet copies need nothing the drawing makes: they are
+            # made while the tables are drawn.
+            validation = _alongside(write_validation_report, settings, settings, quote(batch), run_id)
+            exported = _alongside(export_parquet, settings, settings, quote(batch), run_id)
+            try:
+                reports = _on_runner(render_tables, settings, settings, quote(batch), run_id,
+                                     FORMATS if settings.formats is None else settings.formats)
+            finally:  # waited for even when the drawing fails: the run is not over while they write
+                validation.wait(), exported.wait()
+            validation, _ = validation.result(), exported.result()
             summary = finish_run(settings, run_id, quote(batch), mismatches, reports)
         except BaseException:
             pipeline.fail_run(settings, run_id)
@@ -155,6 +161,27 @@ def _on_runner(step_task, settings: Settings, *args):
         # quote() does not survive the trip to a Dask worker; the walk it avoids matters less there.
         return step_task.submit(*(a.unquote() if isinstance(a, quote) else a for a in args)).result()
     return step_task(*args)
+
+
+def _alongside(step_task, settings: Settings, *args):
+    """A step begun in a thread of the flow's process, to run beside the next (its future). On Dask it
+    runs at once, in the flow's process: a Dask worker may not see the flow's warehouse and files."""
+    if settings.runner == "dask":
+        return _Ran(step_task(*args))
+    return step_task.submit(*args)
+
+
+class _Ran:
+    """A step's result in hand, with the two methods of the future _alongside gives otherwise."""
+
+    def __init__(self, value):
+        self.value = value
+
+    def wait(self) -> None:
+        pass
+
+    def result(self):
+        return self.value
 
 
 def with_dask(address: str | None = None, workers: int = 2):
