@@ -142,7 +142,8 @@ def run_year(
                 reports = _on_runner(render_tables, settings, settings, quote(batch), run_id,
                                      FORMATS if settings.formats is None else settings.formats)
             finally:  # waited for even when the drawing fails: the run is not over while they write
-                validation.wait(), exported.wait()
+                for side_step in (validation, exported):
+                    side_step.wait()
             validation, _ = validation.result(), exported.result()
             summary = finish_run(settings, run_id, quote(batch), mismatches, reports)
         except BaseException:
