@@ -223,14 +223,15 @@ def build_year_index(
 
 def write_year_index(
     rows: pl.DataFrame, out_dir: Path, year: int, rejected: Iterable[dict[str, Any]], source: str,
-    writing: Mapping[str, Collection[str]] | None = None,
+    writing: Mapping[str, Collection[str]] | None = None, *, validation_written: bool = False,
 ) -> Path:
-    """`<out>/<year>/index.html` from read_year's rows: every department, sortable, linking to their pages."""
+    """`<out>/<year>/index.html` from read_year's rows: every department, sortable, linking to their pages,
+    and to the year's validation page when it is on disk or being written (`validation_written`)."""
     year_dir = out_dir / str(year)
     gt = build_year_index(rows, year, year_dir, rejected, source, writing)
     title = f"{year}年度各部门整体支出绩效自评一览"
     fragments = [f'<div class="table sortable">{gt.as_raw_html()}</div>', _SORT_SCRIPT]
-    if (year_dir / "validation.html").is_file():
+    if validation_written or (year_dir / "validation.html").is_file():
         fragments.insert(0, '<nav><a href="validation.html">本年度数据校验报告</a></nav>')
     year_dir.mkdir(parents=True, exist_ok=True)
     path = year_dir / "index.html"

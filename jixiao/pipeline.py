@@ -448,7 +448,9 @@ def draw_reports(settings: Settings, batch: Batch, run_id: str, formats: tuple[s
             rejected = [{"dept_code": d.dept_code, "dept_name": d.info.get("dept_name"), "file": d.file,
                          "errors": sum(f.severity == "error" for f in d.findings)} for d in batch.rejected]
             writing = {d.dept_code: department_files(d.dept_code, batch.year, formats).values() for d in accepted}
-            index = write_year_index(year_rows, settings.out_dir, batch.year, rejected, f"运行编号 {run_id}", writing)
+            # A run writes its validation page beside the drawing (flows/year.py): it may not be on disk yet.
+            index = write_year_index(year_rows, settings.out_dir, batch.year, rejected, f"运行编号 {run_id}", writing,
+                                     validation_written=True)
     finally:
         if drawing is not None:  # waited for even when the index failed: a pool started for it stops here
             collect(drawing())

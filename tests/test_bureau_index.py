@@ -96,6 +96,19 @@ def test_files_being_written_are_linked_before_they_are_on_disk(warehouse, tmp_p
     assert "Word" not in html
 
 
+
+def test_the_validation_page_is_linked_when_on_disk_or_being_written(warehouse, tmp_path):
+    # The run writes validation.html in a thread beside the drawing: the index may come first.
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        rows = bureau_index.read_year(con, 2022)
+    link = '<a href="validation.html">'
+    page = lambda out, **kw: bureau_index.write_year_index(rows, out, 2022, [], "r9", **kw).read_text(encoding="utf-8")
+    assert link not in page(tmp_path / "none")
+    assert link in page(tmp_path / "writing", validation_written=True)
+    (tmp_path / "written" / "2022").mkdir(parents=True)
+    (tmp_path / "written" / "2022" / "validation.html").write_text("", encoding="utf-8")
+    assert link in page(tmp_path / "written")
+
 def test_no_year_over_year_columns_without_last_year(tmp_path):
     rows = pl.DataFrame([{
         "year": 2022, "dept_code": "A", "dept_name": "甲局", "total_score": D("90"), "grade": "优",
