@@ -61,9 +61,16 @@ def run(
         os.environ.setdefault(key, value)
     from jixiao.parallel import warm_pool
 
-    # Started before Prefect is imported (about 1.5 s on one core): the workers import theirs meanwhile.
+    # Started before Prefect is imported (about 1.5 s on one core): the workers import theirs meanwhile,
+    # then read the year's workbooks ahead of the flow (jixiao/read_ahead.py).
     with warm_pool() if runner == "local" else contextlib.nullcontext():
-        summary = _run_flow(year, list(dept) or None, raw, warehouse, out, rules, force, chosen, runner, dask_address)
+        from jixiao.read_ahead import reading_ahead
+        from jixiao.settings import Settings
+
+        with reading_ahead(year_dir, year, Settings(year, raw, warehouse).reads_dir) if runner == "local" \
+                else contextlib.nullcontext():
+            summary = _run_flow(year, list(dept) or None, raw, warehouse, out, rules, force, chosen, runner,
+                                dask_address)
     if summary.skipped:
         console.print(f"{year} 年的工作簿和程序自上次运行以来均未变化，未重新处理（run {summary.run_id}；--force 可强制重跑）")
         raise typer.Exit(0)

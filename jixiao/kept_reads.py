@@ -37,12 +37,15 @@ def scratch(folder: Path) -> Path:
     return partial
 
 
-def keep(departments: list[Department], partial: Path, folder: Path, only_files: set[str] | None = None) -> Path:
+def keep(departments: list[Department], partial: Path, folder: Path, only_files: set[str] | None = None,
+         positions: dict[str, int] | None = None) -> Path:
     """Finish a read: the departments beside their rows in `partial`, which becomes `folder`.
 
-    `only_files`: the --dept filter left these inputs' departments; the other rows on disk are not theirs."""
+    `only_files`: the --dept filter left these inputs' departments; the other rows on disk are not theirs.
+    `positions`: each input's place in the year's order, when the rows on disk are not in it (read ahead)."""
     with (partial / DEPARTMENTS).open("wb") as f:
-        pickle.dump({"departments": departments, "only_files": only_files}, f, protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.dump({"departments": departments, "only_files": only_files, "positions": positions}, f,
+                    protocol=pickle.HIGHEST_PROTOCOL)
     shutil.rmtree(folder, ignore_errors=True)
     os.replace(partial, folder)  # a retry finds the whole read or none of it
     return folder
@@ -54,6 +57,10 @@ def load(folder: Path) -> ReadBatch:
     frames = read_frames(folder)
     if kept["only_files"] is not None:
         frames = {name: frame.filter(pl.col("src_file").is_in(kept["only_files"])) for name, frame in frames.items()}
+    if positions := kept.get("positions"):
+        # A stable sort by input: each department's rows keep their own order, as read.
+        frames = {name: frame.sort(pl.col("src_file").replace_strict(positions, return_dtype=pl.Int32),
+                                   maintain_order=True) for name, frame in frames.items()}
     return ReadBatch(kept["departments"], frames)
 
 

@@ -20,7 +20,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
@@ -95,6 +95,16 @@ def warm_pool() -> Iterator[None]:
     finally:
         _warm = None
         _stop(pool)
+
+
+def warm_workers() -> int:
+    """How many workers the warm pool has started (0: no warm pool)."""
+    return _warm_started if _warm is not None else 0
+
+
+def submit_warm(fn: Callable[[], R]) -> Future | None:
+    """fn on a worker of the warm pool, if there is one (its future), else None."""
+    return _warm.submit(fn) if _warm is not None else None
 
 
 def fill_warm_pool() -> None:

@@ -22,7 +22,7 @@ from pathlib import Path
 import polars as pl
 from filelock import FileLock, Timeout
 
-from jixiao import kept_reads
+from jixiao import kept_reads, read_ahead
 from jixiao.bureau_index import read_year, write_year_index
 from jixiao.department_status import record_department_status
 from jixiao.display import fmt_percent, fmt_score, fmt_wan
@@ -197,7 +197,12 @@ def read_into(settings: Settings, run_id: str | None, folder: Path) -> tuple[Pat
     scratch = kept_reads.scratch(folder)
     each = dask_each_chunk if settings.runner == "dask" else each_chunk
     read_chunk = functools.partial(read_chunk_into, scratch)  # each chunk's rows go straight to disk
-    departments = [d for part in each(read_chunk, items) for d in part]
+    to_read = len(items)
+    departments, items = read_ahead.take(items, scratch)  # what `jixiao run` read while it started
+    ahead = bool(departments)
+    if ahead:
+        print(f"其中 {len(departments)} 个工作簿已在运行启动期间预读")
+    departments += [d for part in each(read_chunk, items) for d in part]
     # A 部门编码 used twice is only seen when both workbooks are read: a rejected workbook whose
     # code a workbook read now also has is read again, to be flagged with it.
     read_codes = {d.dept_code for d in departments if d.dept_code}
@@ -214,7 +219,9 @@ def read_into(settings: Settings, run_id: str | None, folder: Path) -> tuple[Pat
         wanted = set(settings.departments)
         departments = [d for d in departments if d.dept_code in wanted]
         only = {d.file for d in departments}
-    return kept_reads.keep(departments, scratch, folder, only_files=only), len(items) + len(again)
+    # Rows read ahead are on disk out of input order: the kept read puts them back in it.
+    kept = kept_reads.keep(departments, scratch, folder, only_files=only, positions=order if ahead else None)
+    return kept, to_read + len(again)
 
 
 def inputs_to_skip(settings: Settings, run_id: str | None = None) -> tuple[set[str], list[CarriedRejection]]:
