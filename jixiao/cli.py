@@ -63,7 +63,7 @@ def run(
 
     # Started before Prefect is imported (about 1.5 s on one core): the workers import theirs meanwhile,
     # then read the year's workbooks ahead of the flow (jixiao/read_ahead.py).
-    with warm_pool() if runner == "local" else contextlib.nullcontext():
+    with warm_pool(drawing=bool(chosen)) if runner == "local" else contextlib.nullcontext():
         from jixiao.read_ahead import reading_ahead
         from jixiao.settings import Settings
 
