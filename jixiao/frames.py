@@ -146,11 +146,23 @@ def read_chunk_into(folder: Path, items: Sequence[tuple[int, Path, int]]) -> lis
     return departments
 
 
-def read_frames(folder: Path) -> dict[str, pl.DataFrame]:
-    """The frames read_chunk_into wrote into `folder`, each table's chunks in input order."""
+def read_frames(folder: Path, only_files: set[str] | None = None,
+                positions: dict[str, int] | None = None) -> dict[str, pl.DataFrame]:
+    """The frames read_chunk_into wrote into `folder`, each table's chunks in input order: those of
+    `only_files` if given, sorted by input by `positions` (file name → place) when the chunks on disk
+    are not in input order (read ahead)."""
     frames = {}
     for name, schema in TABLES.items():
         files = sorted((folder / name).glob("*.arrow"))
-        # One scan over the chunks: polars reads them in parallel, in the order given.
-        frames[name] = pl.scan_ipc(files).collect() if files else pl.DataFrame(schema=schema)
+        if not files:
+            frames[name] = pl.DataFrame(schema=schema)
+            continue
+        # One scan over the chunks: polars reads them in parallel, in the order given, and filters
+        # and sorts as it reads, so that a province's rows are not held twice over.
+        rows = pl.scan_ipc(files)
+        if only_files is not None:
+            rows = rows.filter(pl.col("src_file").is_in(only_files))
+        if positions:  # stable: each department's rows keep their own order, as read
+            rows = rows.sort(pl.col("src_file").replace_strict(positions, return_dtype=pl.Int32), maintain_order=True)
+        frames[name] = rows.collect()
     return frames

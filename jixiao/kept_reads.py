@@ -21,8 +21,6 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-import polars as pl
-
 from jixiao.extract import Department
 from jixiao.frames import ReadBatch, read_frames
 
@@ -54,13 +52,7 @@ def keep(departments: list[Department], partial: Path, folder: Path, only_files:
 def load(folder: Path) -> ReadBatch:
     with (folder / DEPARTMENTS).open("rb") as f:
         kept = pickle.load(f)  # written by keep() above, in the warehouse's own folder
-    frames = read_frames(folder)
-    if kept["only_files"] is not None:
-        frames = {name: frame.filter(pl.col("src_file").is_in(kept["only_files"])) for name, frame in frames.items()}
-    if positions := kept.get("positions"):
-        # A stable sort by input: each department's rows keep their own order, as read.
-        frames = {name: frame.sort(pl.col("src_file").replace_strict(positions, return_dtype=pl.Int32),
-                                   maintain_order=True) for name, frame in frames.items()}
+    frames = read_frames(folder, kept["only_files"], kept.get("positions"))
     return ReadBatch(kept["departments"], frames)
 
 

@@ -95,8 +95,8 @@ def take(items: Sequence[tuple[int, Path, int]], scratch: Path) -> tuple[list[De
     for chunk in sorted(ahead.folder.glob("*.pickle")):
         with chunk.open("rb") as f:
             read = pickle.load(f)  # written by read_chunks below, in this run's own folder
-        usable = [(dept, path) for dept, path, before in read
-                  if path in wanted and wanted[path][2] == dept.year and _fingerprint(path) == before]
+        usable = [(dept, path) for dept, path, year, before in read
+                  if path in wanted and wanted[path][2] == year and _fingerprint(path) == before]
         if not usable:
             continue
         files = {dept.file for dept, _ in usable}
@@ -134,19 +134,19 @@ def read_chunks(folder: Path, chunks: list[list[tuple[Path, int]]]) -> int:
             before = _fingerprint(path)
             dept = read_department(path, year)
             if before is not None and _fingerprint(path) == before:  # not written to while it was read
-                read.append((dept, path, before))
+                read.append((dept, path, year, before))
         count += len(read)
         _write_chunk(folder, f"{number:06d}", read)
     return count
 
 
-def _write_chunk(folder: Path, stem: str, read: list[tuple[Department, Path, tuple]]) -> None:
+def _write_chunk(folder: Path, stem: str, read: list[tuple[Department, Path, int, tuple]]) -> None:
     if not read:
         return
-    for name, frame in build_frames([dept for dept, _, _ in read]).items():
+    for name, frame in build_frames([dept for dept, *_ in read]).items():
         (folder / name).mkdir(exist_ok=True)
         frame.write_ipc(folder / name / f"{stem}.arrow", compression="uncompressed")
-    for dept, _, _ in read:
+    for dept, *_ in read:
         dept.rows = {}  # they are on disk now
     partial = folder / f"{stem}.partial"
     with partial.open("wb") as f:
