@@ -67,8 +67,9 @@ def run(
         from jixiao.read_ahead import reading_ahead
         from jixiao.settings import Settings
 
-        with reading_ahead(year_dir, year, Settings(year, raw, warehouse).reads_dir) if runner == "local" \
-                else contextlib.nullcontext():
+        # Without --force, the workbooks older than the warehouse were most likely loaded and will not be read.
+        with reading_ahead(year_dir, year, Settings(year, raw, warehouse).reads_dir, None if force else warehouse) \
+                if runner == "local" else contextlib.nullcontext():
             summary = _run_flow(year, list(dept) or None, raw, warehouse, out, rules, force, chosen, runner,
                                 dask_address)
     if summary.skipped:

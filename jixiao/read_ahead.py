@@ -56,15 +56,19 @@ _ahead: _Ahead | None = None
 
 
 @contextmanager
-def reading_ahead(year_dir: Path, year: int, reads_dir: Path) -> Iterator[None]:
+def reading_ahead(year_dir: Path, year: int, reads_dir: Path, warehouse: Path | None = None) -> Iterator[None]:
     """Read the year's workbooks ahead on the warm pool's idle workers while the body runs; a no-op
-    without a warm pool. The folder read into is removed on leaving."""
+    without a warm pool. Only those changed since `warehouse` was last written, when it exists: the
+    others were most likely loaded, and the run will not read them. The folder read into is removed
+    on leaving."""
     global _ahead
     if parallel.warm_workers() == 0 or _ahead is not None:
         yield
         return
     # CSV folders are read as they are: they are rare, and their files change one by one.
-    files = sorted((p for p in department_inputs(year_dir) if p.is_file()), key=_mtime, reverse=True)
+    since = _changed(warehouse) if warehouse is not None else 0
+    files = sorted((p for p in department_inputs(year_dir) if p.is_file() and _changed(p) >= since),
+                   key=_changed, reverse=True)
     folder = reads_dir / f".ahead-{uuid.uuid4().hex[:12]}"
     folder.mkdir(parents=True)
     ahead = _Ahead(folder, [[(p, year) for p in files[i:i + CHUNK]] for i in range(0, len(files), CHUNK)])
@@ -154,11 +158,13 @@ def _write_chunk(folder: Path, stem: str, read: list[tuple[Department, Path, int
     os.replace(partial, folder / f"{stem}.pickle")  # take() sees a chunk whole or not at all
 
 
-def _mtime(path: Path) -> int:
+def _changed(path: Path) -> int:
+    """When a file last changed: copy tools keep the source's mtime, but ctime moves (POSIX)."""
     try:
-        return path.stat().st_mtime_ns
-    except OSError:  # gone since it was listed: the read step will find out
+        stat = path.stat()
+    except OSError:  # not there (a first run's warehouse), or gone since listed: the read step will see
         return 0
+    return max(stat.st_mtime_ns, stat.st_ctime_ns)
 
 
 def _fingerprint(path: Path) -> tuple | None:

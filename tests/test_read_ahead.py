@@ -69,6 +69,22 @@ def test_a_run_that_reads_nothing_stops_the_readers_and_leaves_no_folder(tmp_pat
     assert list(reads_dir.iterdir()) == []
 
 
+def test_only_the_workbooks_changed_since_the_warehouse_was_written_are_read_ahead(tmp_path, monkeypatch):
+    monkeypatch.setenv("JIXIAO_WORKERS", "2")
+    raw = tmp_path / "raw"
+    synthesize(raw, 30, 2022, seed=6, processes=1)
+    warehouse = tmp_path / "w" / "jixiao.duckdb"
+    warehouse.parent.mkdir()
+    warehouse.write_bytes(b"")  # the last run's write; then two departments correct their workbooks
+    time.sleep(0.01)
+    changed = {Path(p).name for p in mutate(raw, 0.05, 2022, seed=1, processes=1)}
+    with parallel.warm_pool(), read_ahead.reading_ahead(raw / "2022", 2022, tmp_path / "reads", warehouse):
+        ahead = read_ahead._ahead
+        done, _ = wait(ahead.futures, timeout=120)
+        assert sum(f.result() for f in done) == len(changed) == 2
+        assert {path.name for chunk in ahead.chunks for path, _ in chunk} == changed
+
+
 def test_without_a_warm_pool_nothing_is_read_ahead(tmp_path):
     raw = tmp_path / "raw"
     synthesize(raw, 2, 2022, seed=5, processes=1)
