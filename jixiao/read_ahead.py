@@ -3,12 +3,12 @@
 `jixiao run` spends its first two to three seconds on one core: importing
 Prefect and the flow, starting the flow run, recording the run. The warm pool's
 workers started before that (one fewer than the cores, jixiao/parallel.py) have
-nothing to do meanwhile, so they read the year's workbooks ahead, the most
-recently changed first (a nightly's few changed workbooks come first), into a
-folder beside the kept reads. The read
-step then takes each department read ahead whose file is still the one that
-was read (same size, times and SHA-256 as before and after it was read) and
-reads only the rest. A department read ahead but not wanted (an input the run
+nothing to do meanwhile, so they read the year's workbooks ahead, newest first,
+into a folder beside the kept reads: all of them on a first run, else those
+changed since the warehouse was last written (a nightly's few). The read step
+then takes each department read ahead whose file is still the one that was read
+(same device, inode, size, times and SHA-256 as before and after it was read)
+and reads the rest. A department read ahead but not wanted (an input the run
 leaves out as unchanged, a workbook changed since) is dropped: it cost a core
 that was idle. Nothing read ahead outlives the run.
 
@@ -69,6 +69,9 @@ def reading_ahead(year_dir: Path, year: int, reads_dir: Path, warehouse: Path | 
     since = _changed(warehouse) if warehouse is not None else 0
     files = sorted((p for p in department_inputs(year_dir) if p.is_file() and _changed(p) >= since),
                    key=_changed, reverse=True)
+    if not files:
+        yield
+        return
     folder = reads_dir / f".ahead-{uuid.uuid4().hex[:12]}"
     folder.mkdir(parents=True)
     ahead = _Ahead(folder, [[(p, year) for p in files[i:i + CHUNK]] for i in range(0, len(files), CHUNK)])
