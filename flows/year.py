@@ -26,6 +26,9 @@ from jixiao.settings import Settings
 
 # Departments and frames are not hashable inputs: steps are not cached by input (the read has its own key).
 step = task(cache_policy=NONE, timeout_seconds=STEP_TIMEOUT_SECONDS)
+# Steps run in a thread beside the drawing (_alongside) have no timeout: Prefect cannot stop a task in a
+# thread, and warns on every run that it cannot; the drawing they run beside keeps its own.
+side_step = task(cache_policy=NONE)
 # Steps that touch the workbooks' files or take the warehouse's lock retry what passes on its own.
 transient_step = task(cache_policy=NONE, timeout_seconds=STEP_TIMEOUT_SECONDS, retry_condition_fn=is_transient,
                       **RETRY_TRANSIENT)
@@ -77,7 +80,7 @@ def render_tables(settings: Settings, batch: pipeline.Batch, run_id: str, format
     return reports
 
 
-@step
+@side_step
 def export_parquet(settings: Settings, batch: pipeline.Batch, run_id: str) -> list[Path]:
     with pipeline.stage(settings, run_id, "export") as timing:
         files = pipeline.export_marts(settings, batch)
@@ -85,7 +88,7 @@ def export_parquet(settings: Settings, batch: pipeline.Batch, run_id: str) -> li
     return files
 
 
-@step
+@side_step
 def write_validation_report(settings: Settings, batch: pipeline.Batch, run_id: str) -> list[Path]:
     with pipeline.stage(settings, run_id, "validation_report") as timing:
         files = pipeline.write_validation_report(settings, batch, run_id)
