@@ -136,14 +136,18 @@ def read_chunk_into(folder: Path, items: Sequence[tuple[int, Path, int]]) -> lis
     process that runs the year never holds a province's rows while it reads; the
     departments (facts, findings) come back without them."""
     departments = [read_department(path, year) for _, path, year in items]
-    if not items:
-        return departments
+    if items:
+        write_rows(departments, folder, f"{items[0][0]:08d}")
+    return departments
+
+
+def write_rows(departments: list[Department], folder: Path, stem: str) -> None:
+    """The departments' typed rows written as `folder/<table>/<stem>.arrow`, and dropped from them."""
     for name, frame in build_frames(departments).items():
         (folder / name).mkdir(parents=True, exist_ok=True)
-        frame.write_ipc(folder / name / f"{items[0][0]:08d}.arrow", compression="uncompressed")
+        frame.write_ipc(folder / name / f"{stem}.arrow", compression="uncompressed")
     for dept in departments:
         dept.rows = {}  # they are on disk now
-    return departments
 
 
 def read_frames(folder: Path, only_files: set[str] | None = None,

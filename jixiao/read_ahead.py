@@ -37,7 +37,7 @@ import polars as pl
 
 from jixiao import parallel
 from jixiao.extract import Department, read_department
-from jixiao.frames import build_frames
+from jixiao.frames import write_rows
 from jixiao.read import department_inputs
 
 CHUNK = 20  # workbooks a worker claims at a time: a tenth of a second of reading
@@ -150,11 +150,7 @@ def read_chunks(folder: Path, chunks: list[list[tuple[Path, int]]]) -> int:
 def _write_chunk(folder: Path, stem: str, read: list[tuple[Department, Path, int, tuple]]) -> None:
     if not read:
         return
-    for name, frame in build_frames([dept for dept, *_ in read]).items():
-        (folder / name).mkdir(exist_ok=True)
-        frame.write_ipc(folder / name / f"{stem}.arrow", compression="uncompressed")
-    for dept, *_ in read:
-        dept.rows = {}  # they are on disk now
+    write_rows([dept for dept, *_ in read], folder, stem)
     partial = folder / f"{stem}.partial"
     with partial.open("wb") as f:
         pickle.dump(read, f, protocol=pickle.HIGHEST_PROTOCOL)
