@@ -190,10 +190,8 @@ def read_into(settings: Settings, run_id: str | None, folder: Path) -> tuple[Pat
     and one unchanged since it was rejected comes back unread, as a CarriedRejection with its findings."""
     unchanged, carried = inputs_to_skip(settings, run_id)
     inputs = department_inputs(settings.year_dir)
-    skip = unchanged | {d.file for d in carried}
+    skip = unchanged.keys() | {d.file for d in carried}
     items = [(i, p, settings.year) for i, p in enumerate(inputs) if p.name not in skip]
-    if unchanged:
-        print(f"{len(unchanged)} 个工作簿自上次载入以来未变化，沿用已有数据与报告")
     scratch = kept_reads.scratch(folder)
     each = dask_each_chunk if settings.runner == "dask" else each_chunk
     read_chunk = functools.partial(read_chunk_into, scratch)  # each chunk's rows go straight to disk
@@ -203,14 +201,19 @@ def read_into(settings: Settings, run_id: str | None, folder: Path) -> tuple[Pat
     if ahead:
         print(f"其中 {len(departments)} 个工作簿已在运行启动期间预读")
     departments += [d for part in each(read_chunk, items) for d in part]
-    # A 部门编码 used twice is only seen when both workbooks are read: a rejected workbook whose
-    # code a workbook read now also has is read again, to be flagged with it.
+    # A 部门编码 used twice is only seen when both workbooks are read: a workbook left unread (loaded
+    # or rejected, unchanged since) whose code a workbook read now also has is read again, to be
+    # flagged with it, as a run that read every workbook would.
     read_codes = {d.dept_code for d in departments if d.dept_code}
     order = {p.name: i for i, p in enumerate(inputs)}  # the year folder's, as when every input is read
-    again = [(order[d.file], settings.year_dir / d.file, settings.year) for d in carried if d.dept_code in read_codes]
+    clashing = sorted({name for name, code in unchanged.items() if code in read_codes}
+                      | {d.file for d in carried if d.dept_code in read_codes}, key=order.__getitem__)
+    again = [(order[name], settings.year_dir / name, settings.year) for name in clashing]
     if again:
         departments += [d for part in each(read_chunk, again) for d in part]
         carried = [d for d in carried if d.dept_code not in read_codes]
+    if left := len(unchanged.keys() - set(clashing)):
+        print(f"{left} 个工作簿自上次载入以来未变化，沿用已有数据与报告")
     if carried:
         print(f"{len(carried)} 个被拒收的工作簿自上次校验以来未修改，未重新读取，沿用上次的校验问题")
     departments = sorted(departments + carried, key=lambda d: order.get(d.file, len(order)))
@@ -224,22 +227,22 @@ def read_into(settings: Settings, run_id: str | None, folder: Path) -> tuple[Pat
     return kept, to_read + len(again)
 
 
-def inputs_to_skip(settings: Settings, run_id: str | None = None) -> tuple[set[str], list[CarriedRejection]]:
+def inputs_to_skip(settings: Settings, run_id: str | None = None) -> tuple[dict[str, str], list[CarriedRejection]]:
     """The year's inputs not to read again, with one look at the warehouse: the names of those whose
-    loaded data came from these very bytes (sql/unchanged_inputs.sql), and those that the last run to
-    read them rejected, with this code and rule set, each with that run's findings
-    (sql/rejected_unchanged.sql)."""
+    loaded data came from these very bytes, each with its 部门编码 (sql/unchanged_inputs.sql), and
+    those that the last run to read them rejected, with this code and rule set, each with that run's
+    findings (sql/rejected_unchanged.sql)."""
     if settings.force or not settings.warehouse.exists():
-        return set(), []
+        return {}, []
     formats = sorted(settings.formats if settings.formats is not None else FORMATS)
     params = {"year": settings.year, "code_version": code_version(), "ruleset": settings.ruleset}
     with connect(settings.warehouse) as con:
         ensure_tables(con, settings.sql_dir)
         con.register("current_inputs", _current_inputs(con, settings, run_id).to_arrow())
-        unchanged = {r[0] for r in con.execute((settings.sql_dir / "unchanged_inputs.sql").read_text(encoding="utf-8"),
-                                               {**params, "formats": formats}).fetchall()}
+        unchanged = dict(con.execute((settings.sql_dir / "unchanged_inputs.sql").read_text(encoding="utf-8"),
+                                     {**params, "formats": formats}).fetchall())
         carried = con.sql((settings.sql_dir / "rejected_unchanged.sql").read_text(encoding="utf-8"),
-                          params=params).pl().filter(~pl.col("file").is_in(unchanged))
+                          params=params).pl().filter(~pl.col("file").is_in(list(unchanged)))
         if carried.height == 0:
             return unchanged, []
         con.register("carried", carried.to_arrow())

@@ -1,10 +1,11 @@
 -- Workbooks (or CSV folders) whose department is in the warehouse from bytes identical to
 -- today's, loaded by the same code with the same rule set and at least today's formats:
 -- reading, loading and drawing them again would reproduce what is there. Only a run that
--- finished counts: one that failed after its load may not have drawn the reports.
+-- finished counts: one that failed after its load may not have drawn the reports. Each with
+-- its department's code, so that a workbook read today under the same code can be caught.
 -- Parameters: $year, $code_version, $ruleset, $formats; relation current_inputs(name, sha256).
 with loaded as (
-    select departments.src_file, departments.run_id, runs.parameters, runs.code_version
+    select departments.src_file, departments.dept_code, departments.run_id, runs.parameters, runs.code_version
     from raw.departments as departments
     join audit.runs as runs using (run_id)
     where departments.year = $year and runs.status in ('completed', 'partial')
@@ -25,7 +26,7 @@ today as (
         on current_inputs.name = loaded.src_file or starts_with(current_inputs.name, loaded.src_file || '/')
 )
 
-select loaded.src_file
+select loaded.src_file, loaded.dept_code
 from loaded
 where loaded.code_version = $code_version
   and json_extract_string(loaded.parameters, '$.ruleset') is not distinct from $ruleset

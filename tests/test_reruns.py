@@ -322,6 +322,31 @@ def test_a_rejected_workbook_left_as_it_was_is_not_read_again(raw_dir, settings_
     assert [(s["last_status"], s["loaded_run_id"]) for s in query(settings, status)] == [("loaded", fixed.run_id)]
 
 
+def test_a_loaded_workbook_is_read_again_when_another_workbook_takes_its_code(raw_dir, settings_for, run_flow):
+    year_dir = raw_dir / "2022"
+    for code in ("PY-A", "PY-B"):
+        write_workbook(dataclasses.replace(SEED_BOOK, info={**SEED_BOOK.info, "部门编码": code}), year_dir / f"{code}.xlsx")
+    settings = settings_for(raw_dir)
+    first = run_flow(settings)
+    assert first.loaded == ("PY-A", "PY-B")
+    # A second workbook under PY-A's code arrives; PY-A.xlsx, loaded, stays as it was.
+    other = dataclasses.replace(SEED_BOOK, info={**SEED_BOOK.info, "部门编码": "PY-A"},
+                                reported={**SEED_BOOK.reported, "项目支出总额（万元）": 3456.25})
+    write_workbook(other, year_dir / "PY-A-2.xlsx")
+    second = run_flow(settings)
+    # Both are read and rejected, as a run that reads every workbook rejects them; PY-B.xlsx is not read.
+    assert _files_read(settings, second.run_id) == 2
+    assert second.rejected == ("PY-A-2.xlsx（PY-A）", "PY-A.xlsx（PY-A）") and second.loaded == ()
+    duplicates = query(settings, "select file from audit.validation_issues where run_id = ? "
+                                 "and rule = 'basic.dept_code_duplicate' order by file", [second.run_id])
+    assert [d["file"] for d in duplicates] == ["PY-A-2.xlsx", "PY-A.xlsx"]
+    # PY-A's last good data, from the first run, stays in the marts; the other workbook's is not loaded
+    runs = {r["dept_code"]: r["run_id"] for r in query(settings, "select dept_code, run_id from mart.department_summary")}
+    assert runs == {"PY-A": first.run_id, "PY-B": first.run_id}
+    forced = run_flow(dataclasses.replace(settings, force=True))
+    assert forced.rejected == second.rejected
+
+
 def test_a_rejected_workbook_is_read_again_when_another_workbook_takes_its_code(raw_dir, settings_for, run_flow):
     year_dir = raw_dir / "2022"
     write_workbook(dataclasses.replace(SEED_BOOK, info={**SEED_BOOK.info, "部门编码": "PY-A"}), year_dir / "PY-A.xlsx")
