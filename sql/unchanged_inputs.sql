@@ -3,12 +3,17 @@
 -- reading, loading and drawing them again would reproduce what is there. Only a run that
 -- finished counts: one that failed after its load may not have drawn the reports. Each with
 -- its department's code, so that a workbook read today under the same code can be caught.
+-- A department whose last read workbook was rejected (stale) does not count: its workbook,
+-- now back to the bytes that were loaded, is read again so that it is current once more.
 -- Parameters: $year, $code_version, $ruleset, $formats; relation current_inputs(name, sha256).
 with loaded as (
     select departments.src_file, departments.dept_code, departments.run_id, runs.parameters, runs.code_version
     from raw.departments as departments
     join audit.runs as runs using (run_id)
+    left join audit.department_status as status
+        on status.year = departments.year and status.dept_code = departments.dept_code
     where departments.year = $year and runs.status in ('completed', 'partial')
+      and not coalesce(status.is_stale, false)
 ),
 
 department_inputs as (

@@ -322,6 +322,25 @@ def test_a_rejected_workbook_left_as_it_was_is_not_read_again(raw_dir, settings_
     assert [(s["last_status"], s["loaded_run_id"]) for s in query(settings, status)] == [("loaded", fixed.run_id)]
 
 
+def test_a_workbook_restored_after_a_rejection_is_read_again_and_current(raw_dir, settings_for, run_flow):
+    good = raw_dir / "2022" / "PY-A.xlsx"
+    write_workbook(dataclasses.replace(SEED_BOOK, info={**SEED_BOOK.info, "部门编码": "PY-A"}), good)
+    kept = good.read_bytes()
+    settings = settings_for(raw_dir)
+    first = run_flow(settings)
+    broken = dataclasses.replace(SEED_BOOK, info={**SEED_BOOK.info, "部门编码": "PY-A", "部门名称": None})
+    write_workbook(broken, good)
+    assert run_flow(settings).rejected == ("PY-A.xlsx（PY-A）",)
+    stale = "select is_stale, loaded_run_id from audit.department_status where dept_code = 'PY-A'"
+    assert query(settings, stale) == [{"is_stale": True, "loaded_run_id": first.run_id}]
+    # The department takes back the workbook that was loaded: the marts hold its data, but it is read
+    # again, so that the department is current again rather than left marked stale.
+    good.write_bytes(kept)
+    restored = run_flow(settings)
+    assert _files_read(settings, restored.run_id) == 1 and restored.loaded == ("PY-A",)
+    assert query(settings, stale) == [{"is_stale": False, "loaded_run_id": restored.run_id}]
+
+
 def test_a_loaded_workbook_is_read_again_when_another_workbook_takes_its_code(raw_dir, settings_for, run_flow):
     year_dir = raw_dir / "2022"
     for code in ("PY-A", "PY-B"):
