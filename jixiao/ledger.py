@@ -18,13 +18,8 @@ import duckdb
 import polars as pl
 
 from jixiao.outputs import FORMATS
-from jixiao.read import workbook_paths
+from jixiao.read import sha256, workbook_paths
 from jixiao.settings import PROJECT_ROOT
-
-
-def sha256(path: Path) -> str:
-    with path.open("rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def file_fingerprint(path: Path) -> dict:

@@ -15,6 +15,7 @@ finding for the whole file, and the run goes on with the other departments.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
@@ -587,6 +588,12 @@ def workbook_paths(year_dir: Path) -> list[Path]:
         else:
             files.append(path)
     return files
+
+
+def sha256(path: Path) -> str:
+    """An input file's digest, as the run ledger records it."""
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def is_input(path: Path) -> bool:

@@ -22,7 +22,6 @@ cores from this process, which is then the one the run waits for.
 from __future__ import annotations
 
 import functools
-import hashlib
 import os
 import pickle
 import shutil
@@ -38,7 +37,7 @@ import polars as pl
 from jixiao import parallel
 from jixiao.extract import Department, read_department
 from jixiao.frames import write_rows
-from jixiao.read import department_inputs
+from jixiao.read import department_inputs, sha256
 
 CHUNK = 20  # workbooks a worker claims at a time: a tenth of a second of reading
 STOP = "stop"
@@ -67,8 +66,8 @@ def reading_ahead(year_dir: Path, year: int, reads_dir: Path, warehouse: Path | 
         return
     # CSV folders are read as they are: they are rare, and their files change one by one.
     since = _changed(warehouse) if warehouse is not None else 0
-    files = sorted((p for p in department_inputs(year_dir) if p.is_file() and _changed(p) >= since),
-                   key=_changed, reverse=True)
+    changed = {p: _changed(p) for p in department_inputs(year_dir) if p.is_file()}
+    files = sorted((p for p, when in changed.items() if when >= since), key=changed.__getitem__, reverse=True)
     if not files:
         yield
         return
@@ -77,10 +76,8 @@ def reading_ahead(year_dir: Path, year: int, reads_dir: Path, warehouse: Path | 
     ahead = _Ahead(folder, [[(p, year) for p in files[i:i + CHUNK]] for i in range(0, len(files), CHUNK)])
     _ahead = ahead
     # One reader on each worker started so far: they have a core each while this process is busy alone.
-    for _ in range(parallel.warm_workers()):
-        future = parallel.submit_warm(functools.partial(read_chunks, folder, ahead.chunks))
-        if future is not None:
-            ahead.futures.append(future)
+    ahead.futures = [parallel.submit_warm(functools.partial(read_chunks, folder, ahead.chunks))
+                     for _ in range(parallel.warm_workers())]
     try:
         yield
     finally:
@@ -171,8 +168,7 @@ def _fingerprint(path: Path) -> tuple | None:
     mtime), and the digest covers a write within the clock's resolution."""
     try:
         stat = path.stat()
-        with path.open("rb") as handle:
-            digest = hashlib.file_digest(handle, "sha256").hexdigest()
+        digest = sha256(path)
     except OSError:
         return None
     return stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, digest
