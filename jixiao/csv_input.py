@@ -19,6 +19,7 @@ from pathlib import Path
 
 from jixiao import limits
 from jixiao.read import Workbook, is_input, read_grid
+from jixiao.safe_text import shown_name
 from jixiao.sheets import SHEETS, spec_for_sheet
 
 # A CSV sheet of a department's form is a few KB; beyond this it is not one.
@@ -81,13 +82,13 @@ def read_csv_folder(folder: Path) -> Workbook:
     for path in files:
         spec = spec_for_sheet(path.stem) if path.suffix.lower() == ".csv" else None
         if spec is None:
-            book.ignored_sheets.append(path.name)
+            book.ignored_sheets.append(shown_name(path.name))
             continue
         if spec.key in seen:
-            book.error("sheet.duplicate", f"文件夹中有两个“{spec.name}”文件（{seen[spec.key]} 和 {path.name}），"
+            book.error("sheet.duplicate", f"文件夹中有两个“{spec.name}”文件（{seen[spec.key]} 和 {shown_name(path.name)}），"
                                           "无法确定以哪个为准，请删除多余的一个", path.stem)
             continue
-        seen[spec.key] = path.name
+        seen[spec.key] = shown_name(path.name)
         try:
             grid = read_rows(path)
         except CsvProblem as exc:
@@ -97,7 +98,7 @@ def read_csv_folder(folder: Path) -> Workbook:
         if table is not None:
             book.tables[spec.key] = table
     if not seen:
-        others = "、".join(p.name for p in files) or "无"
+        others = "、".join(shown_name(p.name) for p in files) or "无"
         book.error("csv.folder_without_sheets",
                    f"部门文件夹中没有以工作表命名的 CSV 文件（应有 基本情况.csv、绩效指标.csv、项目支出.csv、自评得分.csv）；"
                    f"文件夹中的文件为：{others}")

@@ -31,6 +31,7 @@ from jixiao.numbers import (
     unit_scale,
 )
 from jixiao.read import CellError, Table, Workbook, read_workbook
+from jixiao.safe_text import shown_name
 from jixiao.sheets import BASIC_KEYS, REPORTED_KEYS, compact, strip_unit_suffix
 from jixiao.values import ValueParseError, parse_indicator_value, units_compatible
 
@@ -84,7 +85,7 @@ def read_department(path: Path, folder_year: int) -> Department:
         dept = extract_department(read_workbook(path), folder_year)
     except Exception as exc:  # the safety net under every rule above; a bug here must not cost the district its run
         log.debug("reading %s failed", path, exc_info=True)
-        dept = Department(Path(path).name, year=folder_year)
+        dept = Department(shown_name(Path(path).name), year=folder_year)
         dept.error("workbook.internal_error",
                    f"读取该文件时程序出错（{type(exc).__name__}：{str(exc)[:200]}），请将文件转交数据管理员")
         return dept

@@ -19,18 +19,19 @@ import polars as pl
 
 from jixiao.outputs import FORMATS
 from jixiao.read import sha256, workbook_paths
+from jixiao.safe_text import shown_name
 from jixiao.settings import PROJECT_ROOT
 
 
 def file_fingerprint(path: Path) -> dict:
     stat = path.stat()
-    return {"path": str(path), "size": stat.st_size, "sha256": sha256(path),
+    return {"path": shown_name(str(path)), "size": stat.st_size, "sha256": sha256(path),
             "mtime": datetime.fromtimestamp(stat.st_mtime, timezone.utc)}
 
 
 def input_name(path: Path, year_dir: Path) -> str:
     """A file's name relative to its year folder: the same file whether the run got raw/ or /srv/raw/."""
-    return path.relative_to(year_dir).as_posix()
+    return shown_name(path.relative_to(year_dir).as_posix())
 
 
 def input_fingerprints(year_dir: Path) -> pl.DataFrame:

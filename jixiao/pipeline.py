@@ -39,6 +39,7 @@ from jixiao.ledger import (
 from jixiao.outputs import FORMATS, department_files, draw_chunk
 from jixiao.parallel import dask_chunks, dask_each_chunk, each_chunk, start_chunks
 from jixiao.read import department_inputs
+from jixiao.safe_text import shown_name
 from jixiao.rulesets import RuleSets, load_rulesets
 from jixiao.settings import Settings
 from jixiao.validate import schema_findings, score_weight_findings
@@ -191,7 +192,7 @@ def read_into(settings: Settings, run_id: str | None, folder: Path) -> tuple[Pat
     unchanged, carried = inputs_to_skip(settings, run_id)
     inputs = department_inputs(settings.year_dir)
     skip = unchanged.keys() | {d.file for d in carried}
-    items = [(i, p, settings.year) for i, p in enumerate(inputs) if p.name not in skip]
+    items = [(i, p, settings.year) for i, p in enumerate(inputs) if shown_name(p.name) not in skip]
     scratch = kept_reads.scratch(folder)
     each = dask_each_chunk if settings.runner == "dask" else each_chunk
     read_chunk = functools.partial(read_chunk_into, scratch)  # each chunk's rows go straight to disk
@@ -205,10 +206,11 @@ def read_into(settings: Settings, run_id: str | None, folder: Path) -> tuple[Pat
     # or rejected, unchanged since) whose code a workbook read now also has is read again, to be
     # flagged with it, as a run that read every workbook would.
     read_codes = {d.dept_code for d in departments if d.dept_code}
-    order = {p.name: i for i, p in enumerate(inputs)}  # the year folder's, as when every input is read
+    order = {shown_name(p.name): i for i, p in enumerate(inputs)}  # the year folder's, as when every input is read
     clashing = sorted({name for name, code in unchanged.items() if code in read_codes}
                       | {d.file for d in carried if d.dept_code in read_codes}, key=order.__getitem__)
-    again = [(order[name], settings.year_dir / name, settings.year) for name in clashing]
+    paths = {shown_name(p.name): p for p in inputs}
+    again = [(order[name], paths[name], settings.year) for name in clashing]
     if again:
         departments += [d for part in each(read_chunk, again) for d in part]
         carried = [d for d in carried if d.dept_code not in read_codes]

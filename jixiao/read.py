@@ -35,6 +35,7 @@ from jixiao.numbers import (
     short_text_cache,
     unit_scale,
 )
+from jixiao.safe_text import CONTROL, name_problem, shown_controls, shown_name, without_controls
 from jixiao.sheets import (
     NOTE_LINE,
     NOTE_PREFIXES,
@@ -117,15 +118,23 @@ class Workbook:
     # Rows of a recognised sheet whose table could not be found: quarantined as written.
     unread: list[dict] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        if problem := name_problem(self.path.name):
+            self.warn("file.name_unreadable", problem)
+
     @property
     def file(self) -> str:
-        return self.path.name
+        return shown_name(self.path.name)
 
     def error(self, rule: str, message: str, sheet: str | None = None, cell: str | None = None, value=None) -> None:
-        self.findings.append(Finding("error", rule, message, self.file, sheet, cell, _shown(value)))
+        self.findings.append(Finding("error", rule, message, self.file, _sheet(sheet), cell, _shown(value)))
 
     def warn(self, rule: str, message: str, sheet: str | None = None, cell: str | None = None, value=None) -> None:
-        self.findings.append(Finding("warning", rule, message, self.file, sheet, cell, _shown(value)))
+        self.findings.append(Finding("warning", rule, message, self.file, _sheet(sheet), cell, _shown(value)))
+
+
+def _sheet(name: str | None) -> str | None:
+    return None if name is None else shown_name(name)
 
 
 def read_workbook(path: Path) -> Workbook:
@@ -189,7 +198,7 @@ def _read_book(book: Workbook, package: XlsxPackage | None) -> None:
         for name in source.sheet_names:
             spec = spec_for_sheet(name)
             if spec is None:
-                book.ignored_sheets.append(name)
+                book.ignored_sheets.append(shown_name(name))
                 continue
             if spec.key in seen:
                 book.error("sheet.duplicate",
@@ -285,6 +294,10 @@ def read_grid(book: Workbook, spec: SheetSpec, sheet: str, grid: list[list[objec
     # reader give text, numbers, dates and times, and a CellError is frozen).
     values = set().union(*grid)
     texts = [v for v in values if isinstance(v, str)]
+    if dirty := {t for t in texts if CONTROL.search(t)}:
+        grid = _without_controls(book, sheet, grid, dirty)
+        values = set().union(*grid)
+        texts = [v for v in values if isinstance(v, str)]
     # Only text with '#' (as every Excel error has) or too long may be no value: the others skip _checked.
     checked = {t: _checked(t) for t in texts if "#" in t or len(t) > limits.MAX_CELL_CHARS}
     unusable = {t: e for t, e in checked.items() if isinstance(e, CellError)}
@@ -424,6 +437,23 @@ def _is_heading(grid: list[list[object]], r: int, columns: dict[str, int], hiera
         return False
     below = next((grid[i] for i in range(r + 1, len(grid)) if filled_rows[i] and i not in skip), None)
     return below is not None and is_blank(below[named])
+
+
+def _without_controls(book: Workbook, sheet: str, grid: list[list[object]], dirty: set[str]) -> list[list[object]]:
+    """The grid with the control characters of its `dirty` texts removed, each such cell named in a
+    warning: no page or document can hold them (XML forbids them), and they are never meant."""
+    cleaned = []
+    for r, row in enumerate(grid):
+        if dirty.isdisjoint(row):
+            cleaned.append(row)
+            continue
+        for c, value in enumerate(row):
+            if value in dirty:
+                book.warn("cell.control_characters",
+                          f"单元格含有不可见的控制字符（{shown_controls(value)}），已删除这些字符后读取；请在工作簿中删除它们",
+                          sheet, cell_ref(r + 1, c), without_controls(value))
+        cleaned.append([without_controls(v) if v in dirty else v for v in row])
+    return cleaned
 
 
 @short_text_cache  # CellError is frozen: one instance may stand in many cells

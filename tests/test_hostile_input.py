@@ -1,0 +1,66 @@
+"""Input an attacker (or an unzipped Windows archive) hands over never stops the year.
+
+Each test fails on the code before it: a control character in a cell made the
+Word drawing raise for the whole run, a file name not in UTF-8 crashed the run
+before anything was recorded.
+"""
+
+from __future__ import annotations
+
+import os
+import zipfile
+from pathlib import Path
+
+from flows.year import run_year
+from jixiao.sheets import spec_for_sheet
+from jixiao.synth import synthesize
+from tests.conftest import query
+from tests.workbook_files import edit, grids
+
+GBK_NAME = "残联2022.xlsx".encode("gbk")
+
+
+def _district(tmp_path: Path) -> Path:
+    raw = tmp_path / "raw"
+    synthesize(raw, 3, 2022, seed=3, broken_share=0, processes=1)
+    return raw / "2022"
+
+
+def _task_cell(path: Path) -> tuple[str, str, str]:
+    """The tasks sheet of a workbook, the A1 reference of its first task's name, and that name."""
+    sheet, grid = next((name, grid) for name, grid in grids(path).items() if spec_for_sheet(name).key == "tasks")
+    header = next(r for r, row in enumerate(grid) if any("任务" in str(v) for v in row[1:]))
+    column = next(c for c, v in enumerate(grid[header]) if "任务" in str(v))
+    return sheet, f"{chr(65 + column)}{header + 2}", grid[header + 1][column]
+
+
+def test_control_characters_and_odd_names_are_findings_not_a_failed_year(tmp_path, prefect_server):
+    year_dir = _district(tmp_path)
+    # D0001: a control character in a task's name and in its file name; D0002: a GBK file name.
+    first = year_dir / "D0001.xlsx"
+    sheet, ref, task = _task_cell(first)
+    edit(first, year_dir / "D0001\x07.xlsx", **{sheet: {ref: task + "\x01\x0b续"}})
+    first.unlink()
+    os.rename(year_dir / "D0002.xlsx", os.fsdecode(bytes(year_dir) + b"/" + GBK_NAME))
+    (year_dir / os.fsdecode("说明.txt".encode("gbk"))).write_text("x")
+
+    warehouse, out = tmp_path / "warehouse" / "jixiao.duckdb", tmp_path / "reports"
+    summary = run_year(2022, tmp_path / "raw", warehouse, out, formats=["html", "docx", "xlsx"])
+
+    assert sorted(summary.loaded) == ["D0001", "D0002", "D0003"]
+    settings = type("S", (), {"warehouse": warehouse})
+    tasks = query(settings, "select task from mart.task_outcomes where dept_code = 'D0001'")
+    assert task + "续" in {r["task"] for r in tasks}
+    issues = {(r["file"], r["sheet"], r["cell"], r["rule"]) for r in query(
+        settings, "select file, sheet, cell, rule from audit.validation_issues")}
+    assert ("D0001\\x07.xlsx", sheet, ref, "cell.control_characters") in issues
+    assert ("D0001\\x07.xlsx", None, None, "file.name_unreadable") in issues
+    assert ("残联2022.xlsx", None, None, "file.name_unreadable") in issues  # GBK read as GBK
+    assert ("说明.txt", None, None, "workbook.not_a_workbook") in issues
+    names = {r["name"] for r in query(settings, "select name from audit.run_inputs")}
+    assert names == {"D0001\\x07.xlsx", "残联2022.xlsx", "D0003.xlsx", "说明.txt"}
+    with zipfile.ZipFile(out / "2022" / "D0001" / "D0001_2022.docx") as docx:
+        assert (task + "续").encode() in docx.read("word/document.xml")
+
+    again = run_year(2022, tmp_path / "raw", warehouse, out, formats=["html", "docx", "xlsx"])
+    assert again.skipped
