@@ -19,7 +19,6 @@ from prefect.states import State
 from flows import outcome
 from flows.year import run_year
 from jixiao.changes import DueYear, due_years
-from jixiao.parallel import fill_warm_pool, warm_pool
 
 DEPLOYMENT = "nightly"
 CRON = "0 2 * * *"
@@ -55,11 +54,8 @@ def nightly(
         due = find_changed_years(raw_dir, warehouse)
     else:
         due = [DueYear(year, "按参数指定")]
-    # The workers start once for every year due, as `jixiao run` starts them.
-    with warm_pool():
-        fill_warm_pool()
-        states = [run_year(item.year, raw_dir, warehouse, out_dir, force=force, formats=formats, return_state=True)
-                  for item in due]
+    states = [run_year(item.year, raw_dir, warehouse, out_dir, force=force, formats=formats, return_state=True)
+              for item in due]
     # Rows, not states: Prefect would resolve states passed to a task into their results.
     publish_nightly(outcome.nightly_rows(due, states))
     return outcome.nightly_state(due, states)

@@ -139,8 +139,6 @@ def outcome_message(summary: RunSummary) -> str:
     loaded = f"已载入 {len(summary.loaded)} 个部门（{_some(summary.loaded) or '无'}）"
     if summary.rejected:
         loaded += f"；被拒收 {len(summary.rejected)} 个工作簿：{_some(summary.rejected)}，请按校验问题修正后重新运行"
-    if summary.carried:
-        loaded += f"（其中 {len(summary.carried)} 个自上次被拒收以来未修改，未重新读取，校验问题沿用上次运行的结果）"
     return f"{summary.year} 年度：{loaded}。错误 {summary.errors} 条，警告 {summary.warnings} 条。"
 
 

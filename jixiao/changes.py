@@ -1,11 +1,12 @@
-"""Which years a nightly run must process, and whether a year's workbooks are safe to read yet.
+"""The change plan of a year's inputs, and whether a year's workbooks are safe to read yet.
 
-A year is due when its workbooks differ, by name or content, from those the
-year's last finished full run read (as recorded in `audit.run_inputs`). Files
-are matched by their path within the year folder (`name`): a served nightly
-gets absolute paths where `jixiao run` gets relative ones, and two department
-folders of CSV files both hold a 基本情况.csv. A touched but unchanged file is
-not a change.
+One query, sql/change_plan.sql, says for each input file of a year how it
+stands against the warehouse; the nightly's choice of years, the ledger's skip
+of a repeated run and the year flow's choice of inputs to read all ask it.
+Files are matched by their path within the year folder (`name`): a served
+nightly gets absolute paths where `jixiao run` gets relative ones, and two
+department folders of CSV files both hold a 基本情况.csv. A touched but
+unchanged file is not a change.
 """
 
 from __future__ import annotations
@@ -15,28 +16,53 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import polars as pl
 
-from jixiao.ledger import input_name, sha256
+from jixiao.ledger import code_version, input_name, sha256
+from jixiao.outputs import FORMATS
 from jixiao.read import workbook_paths
+from jixiao.settings import SQL_DIR
 from jixiao.warehouse import connect
 
 # Years the CLI accepts; other folders under raw/ are not years.
 YEARS = range(2000, 2101)
 
-# Runs that read every workbook of their year; 'running', 'failed', 'interrupted'
-# and 'skipped' runs prove nothing about what the warehouse holds.
-_LAST_FULL_RUNS = """
-with finished as (
-    select run_id, year, row_number() over (partition by year order by started_at desc) as recency
-    from audit.runs
-    where status in ('completed', 'partial')
-      and coalesce(json_array_length(parameters, '$.departments'), 0) = 0
-)
-select finished.year, coalesce(inputs.name, regexp_extract(inputs.path, '[^/]+$')), inputs.sha256
-from finished
-left join audit.run_inputs as inputs using (run_id)
-where finished.recency = 1
-"""
+
+@dataclass(frozen=True)
+class Planned:
+    """One input file of the year, or one a baseline run read that is gone (change 'removed')."""
+
+    name: str  # path within the year folder
+    src_file: str  # the department input it belongs to (the file, or its CSV folder)
+    change: str  # against the baseline run: 'new', 'changed', 'same', 'removed'
+    dept_code: str | None  # the department whose loaded data came from these bytes, if any
+    must_read: bool  # False: the loaded data stands (same bytes, code, rule set and formats)
+    no_baseline: bool  # there is no baseline run to compare with
+
+
+def change_plan(con: duckdb.DuckDBPyConnection, year: int, current: pl.DataFrame, *, parameters: str | None,
+                ruleset: str | None = None, formats=FORMATS) -> list[Planned]:
+    """sql/change_plan.sql for `current` (name, sha256). `parameters`: the run's, for the ledger's baseline
+    (the last finished run with these parameters and this code); None for the nightly's (the last finished
+    full run of the year)."""
+    con.register("current_inputs", current.select("name", "sha256").to_arrow())
+    try:
+        rows = con.execute((SQL_DIR / "change_plan.sql").read_text(encoding="utf-8"), {
+            "year": year, "code_version": code_version(), "ruleset": ruleset, "formats": sorted(formats),
+            "parameters": parameters}).fetchall()
+    finally:
+        con.unregister("current_inputs")
+    return [Planned(*row) for row in rows]
+
+
+def is_repeat(plan: list[Planned]) -> bool:
+    """Every input as the baseline run read it: the run would redo that run."""
+    return bool(plan) and not plan[0].no_baseline and all(p.change == "same" for p in plan)
+
+
+def current_inputs(year_dir: Path) -> pl.DataFrame:
+    rows = [(input_name(p, year_dir), sha256(p)) for p in workbook_paths(year_dir)]
+    return pl.DataFrame(rows, schema={"name": pl.String, "sha256": pl.String}, orient="row")
 
 
 class InputsChanging(RuntimeError):
@@ -57,48 +83,41 @@ def raw_years(raw_dir: Path) -> list[int]:
     return sorted(y for y in years if workbook_paths(raw_dir / str(y)))
 
 
-def recorded_inputs(warehouse: Path) -> dict[int, dict[str, str]] | None:
-    """{year: {file name: sha256}} read by each year's last finished full run; None without a ledger."""
-    if not warehouse.exists():
-        return None
-    with connect(warehouse, read_only=True) as con:
-        has_ledger = con.execute(
-            "select count(*) from duckdb_tables() where schema_name = 'audit' and table_name in ('runs', 'run_inputs')"
-        ).fetchall()[0][0] == 2
-        if not has_ledger:
-            return None
-        rows = con.execute(_LAST_FULL_RUNS).fetchall()
-    recorded: dict[int, dict[str, str]] = {}
-    for year, name, digest in rows:
-        files = recorded.setdefault(year, {})
-        if name is not None:
-            files[name] = digest
-    return recorded
-
-
 def due_years(raw_dir: Path, warehouse: Path) -> list[DueYear]:
     """The years whose workbooks are new or changed since the year's last finished full run."""
+    years = raw_years(raw_dir)
     try:
-        recorded = recorded_inputs(warehouse)
+        plans = _plans(warehouse, {year: current_inputs(raw_dir / str(year)) for year in years})
     except duckdb.CatalogException:
-        recorded = None  # an audit.runs older than the ledger's columns
+        plans = None  # an audit.runs older than the ledger's columns
     due = []
-    for year in raw_years(raw_dir):
-        year_dir = raw_dir / str(year)
-        current = {input_name(p, year_dir): sha256(p) for p in workbook_paths(year_dir)}
-        if recorded is None:
+    for year in years:
+        plan = plans.get(year) if plans is not None else None
+        if plan is None:
             due.append(DueYear(year, "数据仓库中没有输入记录"))
-        elif year not in recorded:
+        elif plan and plan[0].no_baseline:
             due.append(DueYear(year, "该年度尚未成功运行过"))
-        elif current != recorded[year]:
-            due.append(DueYear(year, _describe(current, recorded[year])))
+        elif not is_repeat(plan):
+            due.append(DueYear(year, _describe(plan)))
     return due
 
 
-def _describe(current: dict[str, str], before: dict[str, str]) -> str:
-    parts = [f"新增 {name}" for name in sorted(current.keys() - before.keys())]
-    parts += [f"修改 {name}" for name in sorted(n for n in current.keys() & before.keys() if current[n] != before[n])]
-    parts += [f"移除 {name}" for name in sorted(before.keys() - current.keys())]
+def _plans(warehouse: Path, inputs: dict[int, pl.DataFrame]) -> dict[int, list[Planned]] | None:
+    """Each year's plan against its last full run; None when the warehouse has no ledger yet."""
+    if not warehouse.exists():
+        return None
+    with connect(warehouse, read_only=True) as con:
+        ledger = con.execute("select count(*) from duckdb_tables() where schema_name = 'audit' "
+                             "and table_name in ('runs', 'run_inputs', 'department_status')").fetchall()[0][0]
+        if ledger < 3 or not con.execute("select count(*) from duckdb_tables() where schema_name = 'raw' "
+                                         "and table_name = 'departments'").fetchall()[0][0]:
+            return None
+        return {year: change_plan(con, year, current, parameters=None) for year, current in inputs.items()}
+
+
+def _describe(plan: list[Planned]) -> str:
+    words = {"new": "新增", "changed": "修改", "removed": "移除"}
+    parts = [f"{words[kind]} {p.name}" for kind in words for p in plan if p.change == kind]
     return "工作簿有变化：" + "，".join(parts)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import atexit
-import contextlib
 import logging
 import os
 import sys
@@ -59,19 +58,7 @@ def run(
         raise typer.Exit(2)
     for key, value in PREFECT_DEFAULTS.items():
         os.environ.setdefault(key, value)
-    from jixiao.parallel import warm_pool
-
-    # Started before Prefect is imported (about 1.5 s on one core): the workers import theirs meanwhile,
-    # then read the year's workbooks ahead of the flow (jixiao/read_ahead.py).
-    with warm_pool(drawing=bool(chosen)) if runner == "local" else contextlib.nullcontext():
-        from jixiao.read_ahead import reading_ahead
-        from jixiao.settings import Settings
-
-        # Without --force, the workbooks older than the warehouse were most likely loaded and will not be read.
-        with reading_ahead(year_dir, year, Settings(year, raw, warehouse).reads_dir, None if force else warehouse) \
-                if runner == "local" else contextlib.nullcontext():
-            summary = _run_flow(year, list(dept) or None, raw, warehouse, out, rules, force, chosen, runner,
-                                dask_address)
+    summary = _run_flow(year, list(dept) or None, raw, warehouse, out, rules, force, chosen, runner, dask_address)
     if summary.skipped:
         console.print(f"{year} 年的工作簿和程序自上次运行以来均未变化，未重新处理（run {summary.run_id}；--force 可强制重跑）")
         raise typer.Exit(0)
@@ -85,10 +72,7 @@ def _run_flow(year, departments, raw, warehouse, out, rules, force, chosen, runn
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
     from flows.year import run_year
-    from jixiao.parallel import fill_warm_pool
     from jixiao.warehouse import WarehouseLocked
-
-    fill_warm_pool()  # Prefect is imported: the other cores are free for the last workers' imports
 
     try:
         # A sync flow joins its heartbeat thread for ~1 s at the end; nothing here watches heartbeats.

@@ -8,7 +8,6 @@ work on these frames, so a whole district is checked and loaded at once.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
@@ -111,62 +110,51 @@ def _columns(keys: Iterable[str], rows: list[dict]) -> dict[str, list]:
     return {key: [row.get(key) for row in rows] for key in keys}
 
 
-@dataclass
 class ReadBatch:
     """Workbooks as read: each department's facts and findings, and all their typed rows as frames.
 
-    A reading process writes its departments' rows as Arrow files and sends the
-    departments back without them (read_chunk_into): rows of Decimals and dicts
-    would be pickled object by object, and a province's rows held as Python
-    objects would not fit in memory.
+    A reading process sends its departments back with their rows as frames
+    (read_chunk): rows of Decimals and dicts would be pickled object by object.
+
+    Not a dataclass: Prefect walks a dataclass passed to a task, field by field,
+    looking for futures (seconds per task for a few hundred departments); a plain
+    object it passes as it is.
     """
 
-    departments: list[Department]  # their rows are in `frames` (read_chunk_into drops the copies)
-    frames: dict[str, pl.DataFrame]  # every department's rows, those without a 部门编码 included
+    def __init__(self, departments: list[Department], frames: dict[str, pl.DataFrame]) -> None:
+        self.departments = departments  # their rows are in `frames` (read_chunk drops the copies)
+        self.frames = frames  # every department's rows, those without a 部门编码 included
 
     @classmethod
     def of(cls, departments: list[Department]) -> ReadBatch:
         return cls(departments, build_frames(departments))
 
+    @classmethod
+    def joined(cls, parts: Sequence[ReadBatch]) -> ReadBatch:
+        """Parts in order, as one batch."""
+        frames = {name: pl.concat([p.frames[name] for p in parts]) if parts else pl.DataFrame(schema=schema)
+                  for name, schema in TABLES.items()}
+        return cls([d for p in parts for d in p.departments], frames)
 
-def read_chunk_into(folder: Path, items: Sequence[tuple[int, Path, int]]) -> list[Department]:
-    """(position, path, folder year) items read; their rows written to `folder/<table>/<first position>.arrow`.
+    def only(self, files: set[str]) -> ReadBatch:
+        """The departments of these input files, with their rows."""
+        return ReadBatch([d for d in self.departments if d.file in files],
+                         {name: f.filter(pl.col("src_file").is_in(files)) for name, f in self.frames.items()})
 
-    The unit of work of a reading process. The rows go to disk from here, so the
-    process that runs the year never holds a province's rows while it reads; the
-    departments (facts, findings) come back without them."""
-    departments = [read_department(path, year) for _, path, year in items]
-    if items:
-        write_rows(departments, folder, f"{items[0][0]:08d}")
-    return departments
+    def ordered(self, positions: dict[str, int]) -> ReadBatch:
+        """Departments and rows sorted by their input's place (stable: a department's rows keep their order)."""
+        def place(name: str) -> int:
+            return positions.get(name, len(positions))
 
-
-def write_rows(departments: list[Department], folder: Path, stem: str) -> None:
-    """The departments' typed rows written as `folder/<table>/<stem>.arrow`, and dropped from them."""
-    for name, frame in build_frames(departments).items():
-        (folder / name).mkdir(parents=True, exist_ok=True)
-        frame.write_ipc(folder / name / f"{stem}.arrow", compression="uncompressed")
-    for dept in departments:
-        dept.rows = {}  # they are on disk now
+        return ReadBatch(sorted(self.departments, key=lambda d: place(d.file)),
+                         {name: f.sort(pl.col("src_file").replace_strict(positions, default=len(positions),
+                                                                        return_dtype=pl.Int32), maintain_order=True)
+                          for name, f in self.frames.items()})
 
 
-def read_frames(folder: Path, only_files: set[str] | None = None,
-                positions: dict[str, int] | None = None) -> dict[str, pl.DataFrame]:
-    """The frames read_chunk_into wrote into `folder`, each table's chunks in input order: those of
-    `only_files` if given, sorted by input by `positions` (file name → place) when the chunks on disk
-    are not in input order (read ahead)."""
-    frames = {}
-    for name, schema in TABLES.items():
-        files = sorted((folder / name).glob("*.arrow"))
-        if not files:
-            frames[name] = pl.DataFrame(schema=schema)
-            continue
-        # One scan over the chunks: polars reads them in parallel, in the order given, and filters
-        # and sorts as it reads, so that a province's rows are not held twice over.
-        rows = pl.scan_ipc(files)
-        if only_files is not None:
-            rows = rows.filter(pl.col("src_file").is_in(only_files))
-        if positions:  # stable: each department's rows keep their own order, as read
-            rows = rows.sort(pl.col("src_file").replace_strict(positions, return_dtype=pl.Int32), maintain_order=True)
-        frames[name] = rows.collect()
-    return frames
+def read_chunk(items: Sequence[tuple[Path, int]]) -> ReadBatch:
+    """(path, folder year) items read and typed: the unit of work of a reading process."""
+    batch = ReadBatch.of([read_department(path, year) for path, year in items])
+    for dept in batch.departments:
+        dept.rows = {}  # they are in the frames now
+    return batch

@@ -14,7 +14,6 @@ from datetime import datetime, timezone
 from functools import cache
 from pathlib import Path
 
-import duckdb
 import polars as pl
 
 from jixiao.outputs import FORMATS
@@ -50,23 +49,6 @@ def code_version() -> str:
             digest.update(str(path.relative_to(PROJECT_ROOT)).encode())
             digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
-
-
-def inputs_unchanged(con: duckdb.DuckDBPyConnection, run_id: str, year: int, parameters: str) -> bool:
-    """True when the last finished run of the same year and parameters read the same bytes with the same code."""
-    previous = con.execute(
-        "select run_id from audit.runs where year = ? and parameters = ? and code_version = ? and run_id <> ? "
-        "and status in ('completed', 'partial') order by started_at desc limit 1",
-        [year, parameters, code_version(), run_id],
-    ).fetchall()
-    if not previous:
-        return False
-    same = con.execute(
-        "select (select list(name || ':' || sha256 order by name) from audit.run_inputs where run_id = ?) "
-        "= (select list(name || ':' || sha256 order by name) from audit.run_inputs where run_id = ?)",
-        [previous[0][0], run_id],
-    ).fetchall()
-    return bool(same[0][0])
 
 
 def parameters_json(settings) -> str:

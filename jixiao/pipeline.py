@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import functools
 import json
-import tempfile
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib.metadata import version
 from pathlib import Path
@@ -22,22 +21,17 @@ from pathlib import Path
 import polars as pl
 from filelock import FileLock, Timeout
 
-from jixiao import kept_reads, read_ahead
 from jixiao.bureau_index import read_year, write_year_index
 from jixiao.department_status import record_department_status
 from jixiao.display import fmt_percent, fmt_score, fmt_wan
 from jixiao.export import export_year
 from jixiao.extract import Department
 from jixiao.findings import Finding
-from jixiao.frames import ReadBatch, read_chunk_into
-from jixiao.ledger import (
-    code_version,
-    input_fingerprints,
-    inputs_unchanged,
-    parameters_json,
-)
+from jixiao.frames import ReadBatch, read_chunk
+from jixiao.changes import change_plan, is_repeat
+from jixiao.ledger import code_version, input_fingerprints, parameters_json
 from jixiao.outputs import FORMATS, department_files, draw_chunk
-from jixiao.parallel import dask_chunks, dask_each_chunk, each_chunk, start_chunks
+from jixiao.parallel import map_chunks, pool_for
 from jixiao.read import department_inputs
 from jixiao.safe_text import shown_name
 from jixiao.rulesets import RuleSets, load_rulesets
@@ -55,25 +49,18 @@ from jixiao.warehouse import (
 REJECTED_REASON = "该部门工作簿存在错误，整体未载入，请先修正错误"
 
 
-@dataclass
-class CarriedRejection(Department):
-    """A rejected input the run does not read again: its bytes, the code and the rule set are those of
-    the run `from_run_id` that rejected it (sql/rejected_unchanged.sql). It holds that run's findings,
-    which the run reports as its own; it has no rows, so validation and the load pass it by."""
-
-    from_run_id: str = ""
-
-
-@dataclass
 class Batch:
-    """A year's departments after validation: what loads and what does not."""
+    """A year's departments after validation: what loads and what does not.
 
-    year: int
-    departments: list[Department]
-    frames: dict[str, pl.DataFrame]  # every department with a 部门编码; the load takes the accepted ones
-    findings: list[Finding]
-    quarantine: list[dict] = field(default_factory=list)
-    ignored_sheets: list[tuple[str, str]] = field(default_factory=list)
+    Not a dataclass, for the reason ReadBatch is not one (jixiao/frames.py)."""
+
+    def __init__(self, year: int, departments: list[Department], frames: dict[str, pl.DataFrame],
+                 findings: list[Finding]) -> None:
+        self.year = year
+        self.departments = departments
+        self.frames = frames  # every department with a 部门编码; the load takes the accepted ones
+        self.findings = findings
+        self.quarantine: list[dict] = []
 
     @property
     def accepted(self) -> list[Department]:
@@ -82,10 +69,6 @@ class Batch:
     @property
     def rejected(self) -> list[Department]:
         return [d for d in self.departments if d.has_errors]
-
-    @property
-    def carried(self) -> list[CarriedRejection]:
-        return [d for d in self.departments if isinstance(d, CarriedRejection)]
 
 
 @dataclass(frozen=True)
@@ -100,7 +83,6 @@ class RunSummary:
     reports: tuple[str, ...]
     warehouse: str
     skipped: bool = False  # inputs and code unchanged since the last finished run
-    carried: tuple[str, ...] = ()  # of `rejected`: unchanged since the run that rejected them, not read again
 
     @property
     def exit_code(self) -> int:
@@ -130,7 +112,7 @@ def start_run(settings: Settings, run_id: str, *, force: bool = False) -> bool:
             [run_id, now, settings.year, parameters, version("jixiao"), code_version(), force],
         )
         append(con, "audit.run_inputs", inputs)
-        unchanged = not force and inputs_unchanged(con, run_id, settings.year, parameters)
+        unchanged = not force and is_repeat(change_plan(con, settings.year, inputs, parameters=parameters))
         if unchanged:
             con.execute("update audit.runs set status = 'skipped', finished_at = ? where run_id = ?",
                         [datetime.now(timezone.utc), run_id])
@@ -175,91 +157,48 @@ def skipped_run(settings: Settings, run_id: str) -> RunSummary:
     return RunSummary(run_id, settings.year, (), (), 0, 0, 0, (), str(settings.warehouse), skipped=True)
 
 
-def read_departments(settings: Settings, run_id: str | None = None) -> ReadBatch:
-    """The year's inputs read into memory (for callers outside a run; a run keeps them on disk, read_into)."""
-    with tempfile.TemporaryDirectory(prefix="jixiao-read-") as tmp:
-        kept, _ = read_into(settings, run_id, Path(tmp) / "read")
-        return kept_reads.load(kept)
+def read_inputs(settings: Settings, run_id: str | None = None) -> tuple[ReadBatch, int]:
+    """Every workbook (or CSV folder) of the year that the change plan says to read, read and typed;
+    the --dept filter applies to 部门编码. A file that cannot be read at all is a department without a
+    code, rejected with its finding. Returns the batch and how many inputs were read.
 
-
-def read_into(settings: Settings, run_id: str | None, folder: Path) -> tuple[Path, int]:
-    """Every workbook (or CSV folder) of the year, read and typed, kept in `folder` (jixiao/kept_reads.py);
-    the --dept filter applies to 部门编码. A file that cannot be read at all is a department without a code,
-    rejected with its finding. Returns the folder and how many inputs were read.
-
-    Without --force, an input unchanged since it was loaded is left out (its data and reports stand),
-    and one unchanged since it was rejected comes back unread, as a CarriedRejection with its findings."""
-    unchanged, carried = inputs_to_skip(settings, run_id)
-    inputs = department_inputs(settings.year_dir)
-    skip = unchanged.keys() | {d.file for d in carried}
-    items = [(i, p, settings.year) for i, p in enumerate(inputs) if shown_name(p.name) not in skip]
-    scratch = kept_reads.scratch(folder)
-    each = dask_each_chunk if settings.runner == "dask" else each_chunk
-    read_chunk = functools.partial(read_chunk_into, scratch)  # each chunk's rows go straight to disk
-    to_read = len(items)
-    departments, items = read_ahead.take(items, scratch)  # what `jixiao run` read while it started
-    ahead = bool(departments)
-    if ahead:
-        print(f"其中 {len(departments)} 个工作簿已在运行启动期间预读")
-    departments += [d for part in each(read_chunk, items) for d in part]
-    # A 部门编码 used twice is only seen when both workbooks are read: a workbook left unread (loaded
-    # or rejected, unchanged since) whose code a workbook read now also has is read again, to be
-    # flagged with it, as a run that read every workbook would.
-    read_codes = {d.dept_code for d in departments if d.dept_code}
-    order = {shown_name(p.name): i for i, p in enumerate(inputs)}  # the year folder's, as when every input is read
-    clashing = sorted({name for name, code in unchanged.items() if code in read_codes}
-                      | {d.file for d in carried if d.dept_code in read_codes}, key=order.__getitem__)
-    paths = {shown_name(p.name): p for p in inputs}
-    again = [(order[name], paths[name], settings.year) for name in clashing]
-    if again:
-        departments += [d for part in each(read_chunk, again) for d in part]
-        carried = [d for d in carried if d.dept_code not in read_codes]
-    if left := len(unchanged.keys() - set(clashing)):
+    Without --force, an input whose loaded data came from these very bytes is left out (its data and
+    reports stand), unless a workbook read now has its 部门编码: then it is read too, to be flagged
+    with that one (basic.dept_code_duplicate), as a run that read every workbook would."""
+    inputs = {shown_name(p.name): p for p in department_inputs(settings.year_dir)}
+    order = {name: i for i, name in enumerate(inputs)}
+    standing = {} if settings.force else standing_inputs(settings, run_id)
+    read = _read(settings, [name for name in inputs if name not in standing], inputs)
+    codes = {d.dept_code for d in read.departments if d.dept_code}
+    clashing = [name for name, code in standing.items() if code in codes and name in inputs]
+    if clashing:
+        read = ReadBatch.joined([read, _read(settings, clashing, inputs)]).ordered(order)
+    if left := len(standing.keys() & inputs.keys()) - len(clashing):
         print(f"{left} 个工作簿自上次载入以来未变化，沿用已有数据与报告")
-    if carried:
-        print(f"{len(carried)} 个被拒收的工作簿自上次校验以来未修改，未重新读取，沿用上次的校验问题")
-    departments = sorted(departments + carried, key=lambda d: order.get(d.file, len(order)))
-    only = None
+    files_read = len(read.departments)
     if settings.departments:
         wanted = set(settings.departments)
-        departments = [d for d in departments if d.dept_code in wanted]
-        only = {d.file for d in departments}
-    # Rows read ahead are on disk out of input order: the kept read puts them back in it.
-    kept = kept_reads.keep(departments, scratch, folder, only_files=only, positions=order if ahead else None)
-    return kept, to_read + len(again)
+        read = read.only({d.file for d in read.departments if d.dept_code in wanted})
+    return read, files_read
 
 
-def inputs_to_skip(settings: Settings, run_id: str | None = None) -> tuple[dict[str, str], list[CarriedRejection]]:
-    """The year's inputs not to read again, with one look at the warehouse: the names of those whose
-    loaded data came from these very bytes, each with its 部门编码 (sql/unchanged_inputs.sql), and
-    those that the last run to read them rejected, with this code and rule set, each with that run's
-    findings (sql/rejected_unchanged.sql)."""
-    if settings.force or not settings.warehouse.exists():
-        return {}, []
-    formats = sorted(settings.formats if settings.formats is not None else FORMATS)
-    params = {"year": settings.year, "code_version": code_version(), "ruleset": settings.ruleset}
+def _read(settings: Settings, names: list[str], inputs: dict[str, Path]) -> ReadBatch:
+    items = [(inputs[name], settings.year) for name in names]
+    with pool_for(settings.runner, len(items)) as pool:
+        return ReadBatch.joined(map_chunks(pool, read_chunk, items))
+
+
+def standing_inputs(settings: Settings, run_id: str | None = None) -> dict[str, str]:
+    """{input: 部门编码} of the year's inputs whose department's loaded data came from these very bytes,
+    by this code, rule set and formats (sql/change_plan.sql): reading them again would change nothing."""
+    if not settings.warehouse.exists():
+        return {}
+    formats = settings.formats if settings.formats is not None else FORMATS
     with connect(settings.warehouse) as con:
         ensure_tables(con, settings.sql_dir)
-        con.register("current_inputs", _current_inputs(con, settings, run_id).to_arrow())
-        unchanged = dict(con.execute((settings.sql_dir / "unchanged_inputs.sql").read_text(encoding="utf-8"),
-                                     {**params, "formats": formats}).fetchall())
-        carried = con.sql((settings.sql_dir / "rejected_unchanged.sql").read_text(encoding="utf-8"),
-                          params=params).pl().filter(~pl.col("file").is_in(list(unchanged)))
-        if carried.height == 0:
-            return unchanged, []
-        con.register("carried", carried.to_arrow())
-        rows = con.sql("select issues.* from audit.validation_issues as issues "
-                       "semi join carried on issues.run_id = carried.run_id and issues.file = carried.file "
-                       "order by issues.file, issues.severity, issues.sheet, issues.cell, issues.rule").pl()
-    findings: dict[str, list[Finding]] = {}
-    for r in rows.iter_rows(named=True):
-        findings.setdefault(r["file"], []).append(Finding(
-            r["severity"], r["rule"], r["message"], r["file"], r["sheet"], r["cell"], r["value"], r["dept_code"]))
-    return unchanged, [
-        CarriedRejection(r["file"], settings.year, r["dept_code"], findings=findings[r["file"]],
-                         info={"dept_name": r["dept_name"]} if r["dept_name"] else {}, from_run_id=r["run_id"])
-        for r in carried.iter_rows(named=True)
-    ]
+        current = _current_inputs(con, settings, run_id)
+        plan = change_plan(con, settings.year, current, parameters=None, ruleset=settings.ruleset, formats=formats)
+    return {p.src_file: p.dept_code for p in plan if p.change != "removed" and not p.must_read}
 
 
 def _current_inputs(con, settings: Settings, run_id: str | None) -> pl.DataFrame:
@@ -274,9 +213,7 @@ def check_departments(read: ReadBatch | list[Department], year: int, rulesets: R
     """Validate what was read (a ReadBatch, or departments as read_department gives them) across departments."""
     if not isinstance(read, ReadBatch):
         read = ReadBatch.of(list(read))
-    # Carried rejections were checked by the run that read them; the batch still reports them.
-    everything = read.departments
-    departments = [d for d in everything if not isinstance(d, CarriedRejection)]
+    departments = read.departments
     _flag_duplicate_codes(departments)
     for dept in departments:
         dept.info["ruleset"] = ruleset or dept.info.get("ruleset") or rulesets.default
@@ -294,9 +231,8 @@ def check_departments(read: ReadBatch | list[Department], year: int, rulesets: R
     by_file = {d.file: d for d in departments}
     for finding in schema_findings(frames, columns, typed) + score_weight_findings(frames["scores"], columns):
         by_file[finding.file].findings.append(finding)
-    # This run's finds; load_batch copies a carried rejection's findings (and quarantined rows) in SQL.
     # frames: the load takes the accepted departments' rows (not a copy: a province's are large).
-    batch = Batch(year, everything, frames, [f for d in departments for f in d.findings])
+    batch = Batch(year, departments, frames, [f for d in departments for f in d.findings])
     for dept in departments:
         batch.quarantine.extend({**q, "year": year, "dept_code": dept.dept_code} for q in dept.quarantined)
     batch.quarantine.extend(_quarantine_rejected(read.frames, {d.file for d in departments if d.has_errors}, year))
@@ -329,9 +265,10 @@ def _quarantine_rejected(frames: dict[str, pl.DataFrame], rejected: set[str], ye
 _SOURCE_COLUMNS = frozenset({"year", "dept_code", "src_file", "src_sheet", "src_row"})
 
 
-def load_batch(batch: Batch, settings: Settings, run_id: str, rulesets: RuleSets) -> list[Finding]:
-    """Replace the accepted department-years and record every finding; returns reconciliation warnings.
-    The batch's frames are consumed (emptied) by the load."""
+def load_batch(batch: Batch, settings: Settings, run_id: str, rulesets: RuleSets) -> tuple[list[Finding], int]:
+    """Replace the accepted department-years and record every finding; returns the reconciliation
+    warnings and the rows the batch held. The batch's frames are consumed (emptied) by the load."""
+    rows = sum(frame.height for frame in batch.frames.values())
     partitions = pl.DataFrame(
         {"year": [batch.year] * len(batch.accepted), "dept_code": [d.dept_code for d in batch.accepted]},
         schema={"year": pl.Int32, "dept_code": pl.String},
@@ -345,17 +282,8 @@ def load_batch(batch: Batch, settings: Settings, run_id: str, rulesets: RuleSets
         con.execute("begin transaction")
         append(con, "audit.validation_issues", _findings_frame(findings, run_id, batch.year))
         append(con, "audit.quarantine", _quarantine_frame(batch.quarantine, run_id))
-        if batch.carried:
-            carried = pl.DataFrame({"file": [d.file for d in batch.carried],
-                                    "from_run_id": [d.from_run_id for d in batch.carried]}, schema=_CARRIED_SCHEMA)
-            con.register("carried", carried.with_columns(pl.lit(run_id).alias("run_id")).to_arrow())
-            con.execute((settings.sql_dir / "rejected_carried.sql").read_text(encoding="utf-8"))
-            con.unregister("carried")
         con.execute("commit")
-    return mismatches
-
-
-_CARRIED_SCHEMA = {"file": pl.String, "from_run_id": pl.String}
+    return mismatches, rows
 
 
 def reconciliation_findings(con, year: int, dept_codes: list[str]) -> list[Finding]:
@@ -431,64 +359,42 @@ def draw_reports(settings: Settings, batch: Batch, run_id: str, formats: tuple[s
     accepted = batch.accepted
     paths: list[Path] = []
     warnings: list[str] = []
-    drawing = None
-
-    def collect(results) -> None:
-        paths.extend(p for written, _ in results for p in written)
-        warnings.extend(w for _, ws in results for w in ws)
-
-    # A block of departments at a time, so a province's reports never sit in memory at once.
-    for start in range(0, len(accepted), DRAW_BLOCK):
-        if drawing is not None:
-            collect(drawing())
-        block = accepted[start:start + DRAW_BLOCK]
-        with connect(settings.warehouse) as con:
-            by_table = _report_frames(con, batch.year, [d.dept_code for d in block], run_id)
-        jobs = [
-            (settings.report_dir(dept.dept_code), f"数据来源：{dept.file}；运行编号 {run_id}",
-             {name: parts.get(dept.dept_code, parts["__empty__"]) for name, parts in by_table.items()}, tuple(formats))
-            for dept in block
-        ]
-        del by_table
-        # Drawing (pictures take seconds) happens with the warehouse closed, over every core for a district.
-        drawing = _start_drawing(settings, jobs)
-    try:
-        if "html" in formats:
-            # Drawn here while the workers draw the last departments: the links to their files are known ahead.
+    # Drawing (pictures take seconds) happens with the warehouse closed, over every core for a district.
+    with pool_for(settings.runner, len(accepted)) as pool:
+        # A block of departments at a time, so a province's reports never sit in memory at once.
+        for start in range(0, len(accepted), DRAW_BLOCK):
+            block = accepted[start:start + DRAW_BLOCK]
             with connect(settings.warehouse) as con:
-                year_rows = read_year(con, batch.year)
-            rejected = [{"dept_code": d.dept_code, "dept_name": d.info.get("dept_name"), "file": d.file,
-                         "errors": sum(f.severity == "error" for f in d.findings)} for d in batch.rejected]
-            writing = {d.dept_code: department_files(d.dept_code, batch.year, formats).values() for d in accepted}
-            # A run writes its validation page beside the drawing (flows/year.py): it may not be on disk yet.
-            index = write_year_index(year_rows, settings.out_dir, batch.year, rejected, f"运行编号 {run_id}", writing,
-                                     validation_written=True)
-    finally:
-        if drawing is not None:  # waited for even when the index failed: a pool started for it stops here
-            collect(drawing())
+                by_table = _report_frames(con, batch.year, [d.dept_code for d in block], run_id)
+            jobs = [
+                (settings.report_dir(dept.dept_code), f"数据来源：{dept.file}；运行编号 {run_id}",
+                 {name: parts.get(dept.dept_code, parts["__empty__"]) for name, parts in by_table.items()},
+                 tuple(formats))
+                for dept in block
+            ]
+            del by_table
+            for part in map_chunks(pool, draw_chunk, jobs, chunk=25):
+                for written, said in part:
+                    paths.extend(written)
+                    warnings.extend(said)
     if "html" in formats:
-        paths.append(index)
+        with connect(settings.warehouse) as con:
+            year_rows = read_year(con, batch.year)
+        rejected = [{"dept_code": d.dept_code, "dept_name": d.info.get("dept_name"), "file": d.file,
+                     "errors": sum(f.severity == "error" for f in d.findings)} for d in batch.rejected]
+        written = {d.dept_code: department_files(d.dept_code, batch.year, formats).values() for d in accepted}
+        paths.append(write_year_index(year_rows, settings.out_dir, batch.year, rejected, f"运行编号 {run_id}", written,
+                                      validation_written=True))
     for warning in dict.fromkeys(warnings):
         print(f"警告：{warning}")  # the flow logs prints; the CLI repeats it in its summary
     return paths
-
-
-def _start_drawing(settings: Settings, jobs: list) -> Callable[[], list[tuple[list[Path], list[str]]]]:
-    """Departments' reports begun on the workers (chunks of 25); the call returned waits for them."""
-    if settings.runner == "dask":
-        drawn = dask_chunks(draw_chunk, jobs, chunk=25)
-        return lambda: drawn
-    finish = start_chunks(draw_chunk, jobs, chunk=25)
-    return lambda: [result for part in finish() for result in part]
 
 
 def write_validation_report(settings: Settings, batch: Batch, run_id: str) -> list[Path]:
     """Mark rejected departments whose last good data stays in the marts as stale
     (audit.department_status), then write the run's validation report: OUT/<year>/validation.html and .csv."""
     with connect(settings.warehouse) as con:
-        # A carried rejection was not read: its status stays as the run that read it left it.
-        read = [d for d in batch.departments if not isinstance(d, CarriedRejection)]
-        record_department_status(con, batch.year, read, run_id, datetime.now(timezone.utc))
+        record_department_status(con, batch.year, batch.departments, run_id, datetime.now(timezone.utc))
         findings = con.sql("select * from audit.validation_issues where run_id = ?", params=[run_id]).pl()
         statuses = con.sql("select * from audit.department_status where year = ?", params=[batch.year]).pl()
     return write_validation_pages(settings.out_dir, batch.year, run_id, batch.departments, findings, statuses)
@@ -508,12 +414,11 @@ def finish_run(settings: Settings, run_id: str, batch: Batch, mismatches: list[F
             "update audit.runs set finished_at = ?, status = ?, departments_loaded = ?, departments_rejected = ? where run_id = ?",
             [datetime.now(timezone.utc), "partial" if rejected else "completed", len(loaded), len(rejected), run_id],
         )
-    findings = batch.findings + mismatches + [f for d in batch.carried for f in d.findings]
+    findings = batch.findings + mismatches
     return RunSummary(
         run_id, settings.year, loaded, rejected,
         sum(f.severity == "error" for f in findings), sum(f.severity == "warning" for f in findings),
         len(mismatches), tuple(str(p) for p in reports), str(settings.warehouse),
-        carried=tuple(f"{d.file}（{d.dept_code or '部门编码未知'}）" for d in batch.carried),
     )
 
 
@@ -532,6 +437,6 @@ def fail_run(settings: Settings, run_id: str) -> None:
 
 
 __all__ = [
-    "Batch", "CarriedRejection", "ReadBatch", "RunSummary", "check_departments", "draw_reports", "fail_run", "finish_run", "load_batch", "load_rulesets",
+    "Batch", "ReadBatch", "RunSummary", "check_departments", "draw_reports", "fail_run", "finish_run", "load_batch", "load_rulesets",
     "new_run_id", "read_departments", "start_run",
 ]

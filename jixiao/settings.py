@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SQL_DIR = PROJECT_ROOT / "sql"
 
 
 @dataclass(frozen=True)
@@ -21,7 +21,7 @@ class Settings:
     export_dir: Path | None = None  # Parquet copies of the marts; None: <warehouse folder>/export
     formats: tuple[str, ...] | None = None  # outputs to draw (jixiao/outputs.py); None: all
     runner: str = "local"  # "dask": reading and drawing on the flow's Dask cluster (prefect-dask)
-    sql_dir: Path = PROJECT_ROOT / "sql"
+    sql_dir: Path = SQL_DIR
 
     @property
     def year_dir(self) -> Path:
@@ -30,13 +30,6 @@ class Settings:
     @property
     def parquet_dir(self) -> Path:
         return self.export_dir or self.warehouse.parent / "export"
-
-    @property
-    def reads_dir(self) -> Path:
-        """Where runs keep what they read, for a retried flow run (jixiao/kept_reads.py). The reading
-        processes write there: with Dask workers on other machines, JIXIAO_READS_DIR names a folder
-        on shared storage that they and the flow see at the same path."""
-        return Path(os.environ.get("JIXIAO_READS_DIR") or self.warehouse.parent / ".reads")
 
     def report_dir(self, dept_code: str) -> Path:
         return self.out_dir / str(self.year) / dept_code

@@ -20,9 +20,9 @@ from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRun
 from prefect.runtime import flow_run
 from prefect.states import Failed
 
-from flows.policies import is_transient, warehouse_limit_name
+from flows.policies import is_transient
 from flows.year import read_workbooks, run_year, wait_for_workbooks
-from jixiao import kept_reads, pipeline
+from jixiao import pipeline
 from jixiao.changes import InputsChanging
 from jixiao.display import fmt_percent, fmt_score
 from jixiao.rulesets import load_rulesets
@@ -106,37 +106,26 @@ def test_a_rejected_workbook_ends_partial_and_the_others_load(seed_raw, settings
     assert warnings == [], warnings
 
 
-def test_a_retried_flow_run_reuses_the_read(seed_raw, settings_for, prefect_server):
+def test_a_run_deletes_nothing_outside_its_own_outputs(seed_raw, settings_for, run_flow):
+    """Beside the warehouse and the reports lie an operator's files, some of them old: a run, a rerun
+    and a forced rerun leave every one of them as it was."""
     settings = settings_for(seed_raw)
-    rulesets = load_rulesets()
-
-    @flow(retries=1, retry_delay_seconds=0)
-    def interrupted_after_validation():
-        run_id = pipeline.new_run_id()
-        pipeline.start_run(settings, run_id, force=True)
-        read = read_workbooks(settings, run_id, return_state=True)
-        departments = kept_reads.load(read.result())
-        as_read = dict(departments.departments[0].info)
-        pipeline.check_departments(departments, settings.year, rulesets, None)  # annotates the departments
-        if flow_run.run_count == 1:
-            raise RuntimeError("the run breaks after reading, as a crash of a later step would")
-        return read.name, as_read
-
-    state, as_read = interrupted_after_validation()
-    assert state == "Cached"
-    assert as_read == pipeline.read_departments(settings).departments[0].info  # a clean copy, not the one validation annotated
-
-
-def test_a_finished_run_leaves_no_kept_read_and_old_ones_are_pruned(seed_raw, settings_for, run_flow):
-    settings = settings_for(seed_raw)
-    stale = settings.reads_dir / "20200101T000000-dead"
-    stale.mkdir(parents=True)
-    (stale / "departments.pickle").write_bytes(b"")
     two_days_ago = time.time() - 2 * 86400
-    os.utime(stale, (two_days_ago, two_days_ago))
-    summary = run_flow(settings)
-    assert summary.loaded == ("PY-DPF",)
-    assert list(settings.reads_dir.iterdir()) == []  # its own read discarded, the stale one pruned
+    theirs = [settings.warehouse.parent / ".reads" / "20200101T000000-dead" / "departments.pickle",
+              settings.warehouse.parent / "shared" / "raw" / "番禺区残联_2022.xlsx",
+              settings.warehouse.parent / "notes.txt", settings.out_dir / "2022" / "PY-DPF" / "批注.docx",
+              settings.out_dir / "说明.md", settings.raw_dir / "2022" / "~$番禺区残联_2022.xlsx"]
+    for path in theirs:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(path.name.encode())
+        os.utime(path, (two_days_ago, two_days_ago))
+        os.utime(path.parent, (two_days_ago, two_days_ago))
+    before = {p: p.read_bytes() for p in settings.raw_dir.rglob("*") if p.is_file()}
+    assert run_flow(settings).loaded == ("PY-DPF",)
+    assert run_flow(settings).skipped
+    assert run_flow(dataclasses.replace(settings, force=True)).loaded == ("PY-DPF",)
+    assert [p for p in theirs if not p.exists()] == []
+    assert {p: p.read_bytes() for p in settings.raw_dir.rglob("*") if p.is_file()} == before
 
 
 def test_a_workbook_still_being_copied_is_retried(raw_dir, prefect_server):
@@ -159,7 +148,7 @@ def test_a_workbook_still_being_copied_is_retried(raw_dir, prefect_server):
 
     @flow
     def settle():
-        return wait_for_workbooks.with_options(retry_delay_seconds=0.1)(Settings(2022, raw_dir), return_state=True)
+        return wait_for_workbooks.with_options(retry_delay_seconds=0.1)(Settings(2022, raw_dir), "run", return_state=True)
 
     state = settle()
     copying.join()
@@ -175,35 +164,3 @@ def test_a_workbook_still_being_copied_is_retried(raw_dir, prefect_server):
 ])
 def test_only_transient_failures_are_retried(error, transient):
     assert is_transient(None, None, Failed(data=error)) is transient
-
-
-HOLD_AND_DIE = """
-import sys, time
-from prefect import get_client
-from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
-from prefect.concurrency.sync import concurrency
-with get_client(sync_client=True) as client:
-    client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name=sys.argv[1], limit=1))
-with concurrency(sys.argv[1], occupy=1, strict=True):
-    print("held", flush=True)
-    time.sleep(600)
-"""
-
-
-def test_a_slot_left_by_a_killed_run_is_freed(seed_raw, settings_for, prefect_api_url):
-    settings = settings_for(seed_raw)
-    name = warehouse_limit_name(settings.warehouse)
-    holder = subprocess.Popen([sys.executable, "-c", HOLD_AND_DIE, name], stdout=subprocess.PIPE, text=True,
-                              env={**os.environ, "PREFECT_API_URL": prefect_api_url})
-    try:
-        assert holder.stdout.readline().strip() == "held"
-    finally:
-        holder.kill()  # as the OOM killer or a power cut would: no chance to give the slot back
-        holder.wait()
-    with get_client(sync_client=True) as client:
-        assert client.read_global_concurrency_limit_by_name(name).active_slots == 1
-    state = run_state(settings)
-    assert state.is_completed(), state.message
-    with get_client(sync_client=True) as client:
-        limit = client.read_global_concurrency_limit_by_name(name)
-    assert (limit.limit, limit.active_slots) == (1, 0)

@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from jixiao.pipeline import check_departments, load_batch, new_run_id, read_departments
+from jixiao.pipeline import check_departments, load_batch, new_run_id, read_inputs
 from jixiao.rulesets import load_rulesets
 from jixiao.settings import PROJECT_ROOT
 from jixiao.synth import mutate, synthesize
@@ -35,7 +35,7 @@ def raw(synth_set, tmp_path):
 def load(settings) -> list[str]:
     """The pipeline's read, check and load steps; returns the codes loaded."""
     rulesets = load_rulesets()
-    batch = check_departments(read_departments(settings), settings.year, rulesets, settings.ruleset)
+    batch = check_departments(read_inputs(settings)[0], settings.year, rulesets, settings.ruleset)
     load_batch(batch, settings, new_run_id(), rulesets)
     return sorted(d.dept_code for d in batch.accepted)
 

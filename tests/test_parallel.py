@@ -1,5 +1,4 @@
-"""Work spread over worker processes: a warm pool takes every batch, in order; without one, small
-batches stay in-process."""
+"""Work spread over worker processes: one pool per step, chunks in order; small batches stay in-process."""
 
 from __future__ import annotations
 
@@ -16,47 +15,34 @@ def pids(items):
     return (os.getpid(), list(items))
 
 
-def test_a_warm_pool_takes_even_a_small_batch_and_keeps_the_order(monkeypatch):
+def test_a_large_batch_goes_to_the_pool_in_chunks_and_keeps_the_order(monkeypatch):
     monkeypatch.setenv("JIXIAO_WORKERS", "2")
-    with parallel.warm_pool():
-        small = parallel.each_chunk(pids, list(range(7)))
-        later = parallel.start_chunks(pids, list(range(parallel.MIN_ITEMS)), chunk=40)
-        large = later()
-    # Two workers, one started ahead: a small batch is one chunk for it, a large one is in chunks for both.
-    assert len(small) == 1 and small[0][1] == list(range(7)) and small[0][0] != os.getpid()
-    assert [len(items) for _, items in large] == [40, 40, 40, 30]
-    assert [item for _, items in large for item in items] == list(range(parallel.MIN_ITEMS))
-    assert os.getpid() not in {pid for pid, _ in large}
-    # The pool is gone once the run leaves it: a small batch is read in-process again.
-    assert parallel._warm is None
-    assert parallel.each_chunk(pids, [1, 2]) == [(os.getpid(), [1, 2])]
-
-
-def test_the_pool_starts_one_worker_fewer_than_the_cores_until_filled(monkeypatch):
-    monkeypatch.setenv("JIXIAO_WORKERS", "2")
-    with parallel.warm_pool():
-        assert len(multiprocessing.active_children()) == 1
-        parallel.fill_warm_pool()
+    items = list(range(parallel.MIN_ITEMS))
+    with parallel.pool_for("local", len(items)) as pool:
+        large = parallel.map_chunks(pool, pids, items, chunk=40)
         assert len(multiprocessing.active_children()) == 2
-        # Now a small batch is shared by both.
-        assert [len(items) for _, items in parallel.each_chunk(pids, list(range(7)))] == [4, 3]
-    assert multiprocessing.active_children() == []
+    assert [len(chunk) for _, chunk in large] == [40, 40, 40, 30]
+    assert [item for _, chunk in large for item in chunk] == items
+    assert os.getpid() not in {pid for pid, _ in large}
+    assert multiprocessing.active_children() == []  # the step's pool is gone with the step
 
 
-def test_one_worker_means_no_pool(monkeypatch):
+def test_a_small_batch_or_one_core_stays_in_process(monkeypatch):
+    monkeypatch.setenv("JIXIAO_WORKERS", "2")
+    with parallel.pool_for("local", 7) as pool:
+        assert parallel.map_chunks(pool, pids, list(range(7))) == [(os.getpid(), list(range(7)))]
     monkeypatch.setenv("JIXIAO_WORKERS", "1")
-    with parallel.warm_pool():
-        assert parallel._warm is None
-        assert parallel.each_chunk(pids, list(range(200))) == [(os.getpid(), list(range(200)))]
+    with parallel.pool_for("local", 200) as pool:
+        assert parallel.map_chunks(pool, pids, list(range(200))) == [(os.getpid(), list(range(200)))]
+        assert parallel.map_chunks(pool, pids, []) == []
 
 
 _HOLDS_A_POOL = """
 import multiprocessing, sys
 from jixiao import parallel
 if __name__ == "__main__":
-    with parallel.warm_pool():
-        parallel.fill_warm_pool()
-        parallel.each_chunk(len, list(range(400)))
+    with parallel.pool_for("local", 400) as pool:
+        parallel.map_chunks(pool, len, list(range(400)))
         print(*(p.pid for p in multiprocessing.active_children()), flush=True)
         sys.stdin.read()  # until killed
 """

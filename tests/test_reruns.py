@@ -256,7 +256,7 @@ def _findings(settings, run_id: str, file: str) -> set[tuple]:
                   "where run_id = ? and file = ?", [run_id, file])}
 
 
-def test_a_rejected_workbook_left_as_it_was_is_not_read_again(raw_dir, settings_for, run_flow):
+def test_a_rejected_workbook_left_as_it_was_is_read_again_with_the_same_findings(raw_dir, settings_for, run_flow):
     from flows.outcome import PARTIAL, run_state
 
     year_dir = raw_dir / "2022"
@@ -271,7 +271,7 @@ def test_a_rejected_workbook_left_as_it_was_is_not_read_again(raw_dir, settings_
     to_csv_folder(write_workbook(broken_csv, raw_dir.parent / "PY-CSV.xlsx"), year_dir / "PY-CSV")
     settings = settings_for(raw_dir)
     first = run_flow(settings)
-    assert (first.loaded, first.carried) == (("PY-A", "PY-B"), ())
+    assert first.loaded == ("PY-A", "PY-B")
     assert first.rejected == ("PY-BAD.xlsx（PY-BAD）", "PY-CSV（PY-CSV）")
     found = _findings(settings, first.run_id, "PY-BAD.xlsx")
     assert ("error", "projects.spent_yuan.min", "项目支出", "D3") in {f[:4] for f in found}
@@ -287,38 +287,42 @@ def test_a_rejected_workbook_left_as_it_was_is_not_read_again(raw_dir, settings_
                                     reported={**SEED_BOOK.reported, "项目支出总额（万元）": 3456.25})
     write_workbook(corrected, year_dir / "PY-B.xlsx")
     nightly = run_flow(settings)
-    assert _files_read(settings, nightly.run_id) == 1
+    # PY-B changed; the rejected inputs have nothing loaded to stand on, so they are read again too
+    assert _files_read(settings, nightly.run_id) == 3
     assert (nightly.loaded, nightly.rejected, nightly.exit_code) == (("PY-B",), first.rejected, 1)
-    assert nightly.carried == first.rejected
     assert nightly.errors == sum(f[0] == "error" for f in found | found_csv)
     state = run_state(nightly)
-    assert state.name == PARTIAL and "PY-BAD.xlsx（PY-BAD）" in state.message and "未重新读取" in state.message
-    # the findings and quarantined rows are the run's own, as if it had read the workbook
+    assert state.name == PARTIAL and "PY-BAD.xlsx（PY-BAD）" in state.message
+    # the findings and quarantined rows are the run's own, and those of the first reading
     assert _findings(settings, nightly.run_id, "PY-BAD.xlsx") == found
     assert _findings(settings, nightly.run_id, "PY-CSV") == found_csv
     assert query(settings, quarantined, [nightly.run_id]) == query(settings, quarantined, [first.run_id])
-    assert query(settings, status) == status_before
+    status_now = query(settings, status)
+    assert [s["last_run_id"] for s in status_now] == [nightly.run_id]  # read again, by this run
+    volatile = {"last_run_id", "updated_at"}
+    assert [{k: v for k, v in s.items() if k not in volatile} for s in status_now] == [
+        {k: v for k, v in s.items() if k not in volatile} for s in status_before]
     with (settings.out_dir / "2022" / "validation.csv").open(encoding="utf-8-sig") as handle:
         lines = [line for line in csv.DictReader(handle) if line["文件"] == "PY-BAD.xlsx"]
     assert {(line["规则"], line["工作表"], line["单元格"], line["填写值"]) for line in lines} == {
         (f[1], f[2] or "", f[3] or "", f[4] or "") for f in found}
     assert {line["处理结果"] for line in lines} == {"被拒收：数据仓库中无该部门数据"}
-    assert "PY-BAD.xlsx" in (settings.out_dir / "2022" / "index.html").read_text(encoding="utf-8")
+    assert "PY-BAD" in (settings.out_dir / "2022" / "index.html").read_text(encoding="utf-8")
 
-    # the next night carries them again, from the run that carried them
+    # and the next night again
     write_workbook(dataclasses.replace(corrected, reported=SEED_BOOK.reported), year_dir / "PY-B.xlsx")
     again = run_flow(settings)
-    assert (again.rejected, again.carried) == (first.rejected, first.rejected)
+    assert again.rejected == first.rejected
     assert _findings(settings, again.run_id, "PY-BAD.xlsx") == found
 
     forced = run_flow(dataclasses.replace(settings, force=True))
-    assert _files_read(settings, forced.run_id) == 4 and (forced.rejected, forced.carried) == (first.rejected, ())
+    assert _files_read(settings, forced.run_id) == 4 and forced.rejected == first.rejected
     assert _findings(settings, forced.run_id, "PY-BAD.xlsx") == found
 
     write_workbook(dataclasses.replace(broken, projects=SEED_BOOK.projects), year_dir / "PY-BAD.xlsx")
     fixed = run_flow(settings)
-    assert _files_read(settings, fixed.run_id) == 1
-    assert (fixed.loaded, fixed.rejected, fixed.carried) == (("PY-BAD",), ("PY-CSV（PY-CSV）",), ("PY-CSV（PY-CSV）",))
+    assert _files_read(settings, fixed.run_id) == 2
+    assert (fixed.loaded, fixed.rejected) == (("PY-BAD",), ("PY-CSV（PY-CSV）",))
     assert [(s["last_status"], s["loaded_run_id"]) for s in query(settings, status)] == [("loaded", fixed.run_id)]
 
 
@@ -377,7 +381,7 @@ def test_a_rejected_workbook_is_read_again_when_another_workbook_takes_its_code(
     # the department hands in a good workbook under a new name and leaves the old one: a 部门编码 used twice
     write_workbook(dataclasses.replace(SEED_BOOK, info={**SEED_BOOK.info, "部门编码": "PY-BAD"}), year_dir / "PY-BAD-2.xlsx")
     second = run_flow(settings)
-    assert _files_read(settings, second.run_id) == 2 and second.carried == ()
+    assert _files_read(settings, second.run_id) == 2
     assert second.rejected == ("PY-BAD-2.xlsx（PY-BAD）", "PY-BAD.xlsx（PY-BAD）")
     duplicates = query(settings, "select file from audit.validation_issues where run_id = ? "
                                  "and rule = 'basic.dept_code_duplicate' order by file", [second.run_id])

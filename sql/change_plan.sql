@@ -1,0 +1,90 @@
+-- The change plan: for each input file of a year (and each file a baseline run read that is gone),
+-- how it stands against what the warehouse holds. It answers the three questions asked of a
+-- year's inputs, in one place:
+--   * the nightly: is the year due? (change against the last finished full run of the year);
+--   * the ledger: is this run a repeat? (change against the last finished run with the same
+--     parameters and code: every file 'same', and one such run exists);
+--   * the year flow: which inputs to read? (`must_read`: false when the department's loaded data
+--     came from these very bytes, by the same code, rule set and at least today's formats).
+-- Files are matched by their path within the year folder (`name`); a CSV folder's files share
+-- their department input's `src_file`, the folder's name.
+--
+-- Parameters: $year, $code_version, $ruleset, $formats (list), $parameters (the run's, or NULL for
+-- the nightly's question); relation current_inputs(name, sha256).
+-- Rows: name, src_file, change ('new', 'changed', 'same', 'removed'), dept_code, must_read,
+-- baseline ('none': no baseline run).
+with baseline as (
+    select run_id
+    from audit.runs
+    where year = $year
+      and status in ('completed', 'partial')
+      and (
+          ($parameters is null and coalesce(json_array_length(parameters, '$.departments'), 0) = 0)
+          or (parameters = $parameters and code_version = $code_version)
+      )
+    order by started_at desc
+    limit 1
+),
+
+before as (
+    select coalesce(inputs.name, regexp_extract(inputs.path, '[^/]+$')) as name, inputs.sha256
+    from audit.run_inputs as inputs
+    semi join baseline using (run_id)
+),
+
+now as (
+    select name, split_part(name, '/', 1) as src_file, sha256 from current_inputs
+),
+
+-- Departments whose data stands from a finished run. One whose last read workbook was rejected
+-- (stale) does not: its workbook, back to the bytes that were loaded, is read to be current again.
+loaded as (
+    select departments.src_file, departments.dept_code, departments.run_id, runs.parameters, runs.code_version
+    from raw.departments as departments
+    join audit.runs as runs using (run_id)
+    left join audit.department_status as status
+        on status.year = departments.year and status.dept_code = departments.dept_code
+    where departments.year = $year and runs.status in ('completed', 'partial')
+      and not coalesce(status.is_stale, false)
+),
+
+loaded_files as (
+    select loaded.src_file, list(inputs.name || ':' || inputs.sha256 order by inputs.name) as files
+    from loaded
+    join audit.run_inputs as inputs
+        on inputs.run_id = loaded.run_id
+        and (inputs.name = loaded.src_file or starts_with(inputs.name, loaded.src_file || '/'))
+    group by loaded.src_file
+),
+
+today_files as (
+    select src_file, list(name || ':' || sha256 order by name) as files from now group by src_file
+),
+
+standing as (
+    select loaded.src_file, loaded.dept_code
+    from loaded
+    join loaded_files using (src_file)
+    join today_files using (src_file)
+    where loaded.code_version = $code_version
+      and json_extract_string(loaded.parameters, '$.ruleset') is not distinct from $ruleset
+      and list_has_all(from_json(json_extract(loaded.parameters, '$.formats'), '["VARCHAR"]'), $formats)
+      and loaded_files.files = today_files.files
+)
+
+select
+    coalesce(now.name, before.name) as name,
+    coalesce(now.src_file, split_part(before.name, '/', 1)) as src_file,
+    case
+        when now.name is null then 'removed'
+        when before.name is null then 'new'
+        when now.sha256 <> before.sha256 then 'changed'
+        else 'same'
+    end as change,
+    standing.dept_code,
+    now.name is not null and standing.src_file is null as must_read,
+    (select count(*) from baseline) = 0 as no_baseline
+from now
+full join before using (name)
+left join standing on standing.src_file = now.src_file
+order by name
