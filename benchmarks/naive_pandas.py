@@ -3,7 +3,7 @@
 A pandas + openpyxl loop over one year's workbooks doing the same job without
 validation: read every sheet, find the header under the title, forward-fill the
 merged hierarchy, compute completion rates, spending rates, totals, the
-execution rate and the score (the rule sets of jixiao/rulesets.toml), write
+execution rate and the score (the rule sets of jixiao/check/rulesets.toml), write
 plain HTML tables per department with DataFrame.to_html, and load everything
 into a DuckDB file at the end. It is written to be reasonable, not slow on
 purpose: one openpyxl load per workbook, vectorised pandas where it is natural,
@@ -108,7 +108,8 @@ def read_department(path: Path) -> dict[str, pd.DataFrame]:
     code = clean(get("部门编码"))
     budget = float(to_number(pd.Series([get("全年预算数")])).iloc[0]) * unit("全年预算数")
     spent = float(to_number(pd.Series([get("财政拨款支出")])).iloc[0]) * unit("财政拨款支出")
-    dept = {"dept_code": code, "dept_name": clean(get("部门名称")), "year": int(to_number(pd.Series([clean(get("年度")).rstrip("年度")])).iloc[0]),
+    year = int(to_number(pd.Series([clean(get("年度")).rstrip("年度")])).iloc[0])
+    dept = {"dept_code": code, "dept_name": clean(get("部门名称")), "year": year,
             "budget_wan": budget, "spent_wan": spent, "execution_rate": spent / budget if budget else None,
             "ruleset": clean(get("评分规则")) or "panyu_share", "file": path.name}
 
@@ -153,7 +154,8 @@ def read_department(path: Path) -> dict[str, pd.DataFrame]:
         "project_budget_wan": proj["budget_wan"].sum(), "project_spent_wan": proj["spent_wan"].sum(),
         "total_score": sc["score"].sum(),
     })
-    dept["grade"] = "优" if dept["total_score"] >= 90 else "良" if dept["total_score"] >= 80 else "中" if dept["total_score"] >= 60 else "差"
+    score = dept["total_score"]
+    dept["grade"] = "优" if score >= 90 else "良" if score >= 80 else "中" if score >= 60 else "差"
     for name, frame in (("indicators", ind), ("projects", proj), ("tasks", tasks), ("scores", sc)):
         out[name] = frame.assign(dept_code=code)
     out["departments"] = pd.DataFrame([dept])

@@ -24,9 +24,9 @@ from pathlib import Path
 import openpyxl
 import python_calamine
 
-from jixiao.extract import read_department
+from jixiao.ingest.extract import read_department
+from jixiao.ingest.xlsx_package import XlsxPackage
 from jixiao.settings import PROJECT_ROOT
-from jixiao.xlsx_package import XlsxPackage
 
 SEED = PROJECT_ROOT / "raw" / "2022" / "番禺区残联_2022.xlsx"
 

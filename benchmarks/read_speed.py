@@ -21,8 +21,8 @@ from pathlib import Path
 
 import polars as pl
 
-from jixiao.frames import build_frames, read_department
-from jixiao.read import department_inputs
+from jixiao.ingest.frames import build_frames, read_department
+from jixiao.ingest.read import department_inputs
 
 
 def dump(departments, folder: Path) -> None:

@@ -16,9 +16,9 @@ import time
 from pathlib import Path
 
 from jixiao import pipeline
-from jixiao.outputs import FORMATS
-from jixiao.png import find_chromium
-from jixiao.rulesets import load_rulesets
+from jixiao.check.rulesets import load_rulesets
+from jixiao.publish.outputs import FORMATS
+from jixiao.publish.png import find_chromium
 from jixiao.settings import PROJECT_ROOT, Settings
 
 

@@ -190,7 +190,7 @@ def jixiao_run(name: str, raw: Path, work: Path, year: int, formats: str, env: d
 
 def ensure_set(sets: Path, n: int, year: int, seed: int, broken_share: float) -> tuple[Path, float | None]:
     """The generated set for n departments (reused when an earlier run made it); seconds spent generating."""
-    from jixiao.synth import MANIFEST, SynthManifest, synthesize
+    from jixiao_synth.synth import MANIFEST, SynthManifest, synthesize
 
     folder = sets / f"n{n}-seed{seed}-broken{broken_share}"
     if (folder / MANIFEST).exists():
@@ -204,7 +204,7 @@ def ensure_set(sets: Path, n: int, year: int, seed: int, broken_share: float) ->
 
 
 def bench_size(n: int, args, env: dict[str, str]) -> dict:
-    from jixiao.synth import mutate
+    from jixiao_synth.synth import mutate
 
     print(f"\n== {n} departments", flush=True)
     set_dir, generated = ensure_set(args.keep / "sets", n, args.year, args.seed, args.broken_share)
@@ -304,7 +304,8 @@ def markdown(results: list[dict], args) -> str:
         f"{args.nightly_share:.0%} of the workbooks changed after the full run; each measure is its own process, "
         "jixiao against a running Prefect server, installed in "
         + " / ".join(sorted({r.get("jixiao_env", "benchmark's env") for r in results}))
-        + " (own venv: `pip install -e .` as the README, without the benchmark's pandas). Code (git describe) and load average (1 min) at the start and end "
+        + " (own venv: `pip install -e .` as the README, without the benchmark's pandas). "
+        + "Code (git describe) and load average (1 min) at the start and end "
         "of each size: " + "; ".join(f"{r['departments']:,}: {r.get('code') or '?'}, {r['load_average'][0]} → "
                                      f"{r['load_average'][1]}" for r in results) + ".",
         "", "| departments | measure | seconds | workbooks/s | peak RSS (MiB) |", "|---:|---|---:|---:|---:|", *times,

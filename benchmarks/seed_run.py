@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from jixiao import pipeline
-from jixiao.rulesets import load_rulesets
+from jixiao.check.rulesets import load_rulesets
 from jixiao.settings import PROJECT_ROOT, Settings
 
 

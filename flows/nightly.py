@@ -18,7 +18,7 @@ from prefect.states import State
 
 from flows import outcome
 from flows.year import run_year
-from jixiao.changes import DueYear, due_years
+from jixiao.load.changes import DueYear, due_years
 
 DEPLOYMENT = "nightly"
 CRON = "0 2 * * *"

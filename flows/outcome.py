@@ -16,10 +16,10 @@ from pathlib import Path
 
 from prefect.states import Completed, Failed, State
 
-from jixiao.display import fmt_percent, fmt_score
+from jixiao.load.warehouse import connect
 from jixiao.pipeline import RunSummary
+from jixiao.publish.display import fmt_percent, fmt_score
 from jixiao.settings import Settings
-from jixiao.warehouse import connect
 
 PARTIAL = "Partial"
 FINDINGS_SHOWN = 50

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from prefect.tasks import exponential_backoff
 
-from jixiao.changes import InputsChanging
-from jixiao.warehouse import WarehouseLocked
+from jixiao.load.changes import InputsChanging
+from jixiao.load.warehouse import WarehouseLocked
 
 # A district's year takes seconds; a step running this long is stuck (a hung share, a lock never released).
 STEP_TIMEOUT_SECONDS = 15 * 60

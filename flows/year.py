@@ -19,10 +19,10 @@ from prefect.cache_policies import NONE
 from flows import outcome
 from flows.policies import RETRY_TRANSIENT, STEP_TIMEOUT_SECONDS, is_transient
 from jixiao import pipeline
-from jixiao.changes import settled_workbooks
-from jixiao.frames import ReadBatch
-from jixiao.outputs import FORMATS
-from jixiao.rulesets import RuleSets, load_rulesets
+from jixiao.check.rulesets import RuleSets, load_rulesets
+from jixiao.ingest.frames import ReadBatch
+from jixiao.load.changes import settled_workbooks
+from jixiao.publish.outputs import FORMATS
 from jixiao.settings import Settings
 
 

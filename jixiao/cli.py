@@ -42,7 +42,7 @@ def run(
     dask_address: Annotated[str | None, typer.Option("--dask-address", help="Scheduler of an existing Dask cluster, e.g. tcp://10.0.0.5:8786; default: a local cluster.")] = None,
 ) -> None:
     """Run the Prefect flow for one year: ingest, validate, load, transform, emit."""
-    from jixiao.outputs import parse_formats, picture_warning
+    from jixiao.publish.outputs import parse_formats, picture_warning
 
     if runner not in ("local", "dask"):
         console.print(f"[red]--runner 无效：{runner}（可选 local、dask）[/red]")
@@ -72,7 +72,7 @@ def _run_flow(year, departments, raw, warehouse, out, rules, force, chosen, runn
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
     from flows.year import run_year
-    from jixiao.warehouse import WarehouseLocked
+    from jixiao.load.warehouse import WarehouseLocked
 
     try:
         # A sync flow joins its heartbeat thread for ~1 s at the end; nothing here watches heartbeats.
@@ -130,7 +130,7 @@ def synth(
     broken_share: Annotated[float, typer.Option(help="Share of workbooks broken on purpose (listed in manifest.json).", min=0.0, max=1.0)] = 0.02,
 ) -> None:
     """Write synthetic departments' workbooks in the contract's layouts, for benchmarks and scale tests."""
-    from jixiao.synth import synthesize
+    from jixiao_synth.synth import synthesize
 
     try:
         chosen = _year_list(years)

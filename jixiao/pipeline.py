@@ -6,7 +6,6 @@ across departments, one validation, one load, set-based SQL.
 
 from __future__ import annotations
 
-import functools
 import json
 import time
 import uuid
@@ -14,37 +13,36 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
 
 import polars as pl
 from filelock import FileLock, Timeout
 
-from jixiao.bureau_index import read_year, write_year_index
-from jixiao.department_status import record_department_status
-from jixiao.display import fmt_percent, fmt_score, fmt_wan
-from jixiao.export import export_year
-from jixiao.extract import Department
-from jixiao.findings import Finding
-from jixiao.frames import ReadBatch, read_chunk
-from jixiao.changes import change_plan, is_repeat
-from jixiao.ledger import code_version, input_fingerprints, parameters_json
-from jixiao.outputs import FORMATS, department_files, draw_chunk
-from jixiao.parallel import map_chunks, pool_for
-from jixiao.read import department_inputs
-from jixiao.safe_text import shown_name
-from jixiao.rulesets import RuleSets, load_rulesets
-from jixiao.settings import Settings
-from jixiao.validate import schema_findings, score_weight_findings
-from jixiao.validation_report import write_validation_report as write_validation_pages
-from jixiao.warehouse import (
+from jixiao.check.rulesets import RuleSets, load_rulesets
+from jixiao.check.validate import schema_findings, score_weight_findings
+from jixiao.domain import Department, Finding
+from jixiao.ingest.frames import ReadBatch, read_chunk
+from jixiao.ingest.read import department_inputs
+from jixiao.ingest.safe_text import shown_name
+from jixiao.load.changes import change_plan, is_repeat
+from jixiao.load.department_status import record_department_status
+from jixiao.load.export import export_year
+from jixiao.load.ledger import code_version, input_fingerprints, parameters_json
+from jixiao.load.warehouse import (
     WarehouseLocked,
     append,
     connect,
     ensure_tables,
     replace_partitions,
 )
+from jixiao.parallel import map_chunks, pool_for
+from jixiao.publish.bureau_index import read_year, write_year_index
+from jixiao.publish.display import fmt_percent, fmt_score, fmt_wan
+from jixiao.publish.outputs import FORMATS, department_files, draw_chunk
+from jixiao.publish.validation_report import write_validation_report as write_validation_pages
+from jixiao.settings import Settings
 
 REJECTED_REASON = "该部门工作簿存在错误，整体未载入，请先修正错误"
 
@@ -52,7 +50,7 @@ REJECTED_REASON = "该部门工作簿存在错误，整体未载入，请先修�
 class Batch:
     """A year's departments after validation: what loads and what does not.
 
-    Not a dataclass, for the reason ReadBatch is not one (jixiao/frames.py)."""
+    Not a dataclass, for the reason ReadBatch is not one (jixiao/ingest/frames.py)."""
 
     def __init__(self, year: int, departments: list[Department], frames: dict[str, pl.DataFrame],
                  findings: list[Finding]) -> None:
@@ -90,7 +88,7 @@ class RunSummary:
 
 
 def new_run_id() -> str:
-    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
 
 
 def start_run(settings: Settings, run_id: str, *, force: bool = False) -> bool:
@@ -101,7 +99,7 @@ def start_run(settings: Settings, run_id: str, *, force: bool = False) -> bool:
     """
     inputs = input_fingerprints(settings.year_dir).with_columns(pl.lit(run_id).alias("run_id"))
     parameters = parameters_json(settings)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     with connect(settings.warehouse) as con:
         ensure_tables(con, settings.sql_dir)
         con.execute("begin transaction")
@@ -115,7 +113,7 @@ def start_run(settings: Settings, run_id: str, *, force: bool = False) -> bool:
         unchanged = not force and is_repeat(change_plan(con, settings.year, inputs, parameters=parameters))
         if unchanged:
             con.execute("update audit.runs set status = 'skipped', finished_at = ? where run_id = ?",
-                        [datetime.now(timezone.utc), run_id])
+                        [datetime.now(UTC), run_id])
         con.execute("commit")
     return not unchanged
 
@@ -123,7 +121,7 @@ def start_run(settings: Settings, run_id: str, *, force: bool = False) -> bool:
 @contextmanager
 def stage(settings: Settings, run_id: str, name: str) -> Iterator[dict]:
     """Time one stage of a run into audit.run_stages; the body may set `rows`."""
-    entry = {"run_id": run_id, "stage": name, "started_at": datetime.now(timezone.utc), "rows": None}
+    entry = {"run_id": run_id, "stage": name, "started_at": datetime.now(UTC), "rows": None}
     clock = time.perf_counter()
     yield entry
     entry["seconds"] = round(time.perf_counter() - clock, 6)
@@ -394,7 +392,7 @@ def write_validation_report(settings: Settings, batch: Batch, run_id: str) -> li
     """Mark rejected departments whose last good data stays in the marts as stale
     (audit.department_status), then write the run's validation report: OUT/<year>/validation.html and .csv."""
     with connect(settings.warehouse) as con:
-        record_department_status(con, batch.year, batch.departments, run_id, datetime.now(timezone.utc))
+        record_department_status(con, batch.year, batch.departments, run_id, datetime.now(UTC))
         findings = con.sql("select * from audit.validation_issues where run_id = ?", params=[run_id]).pl()
         statuses = con.sql("select * from audit.department_status where year = ?", params=[batch.year]).pl()
     return write_validation_pages(settings.out_dir, batch.year, run_id, batch.departments, findings, statuses)
@@ -412,7 +410,7 @@ def finish_run(settings: Settings, run_id: str, batch: Batch, mismatches: list[F
     with connect(settings.warehouse) as con:
         con.execute(
             "update audit.runs set finished_at = ?, status = ?, departments_loaded = ?, departments_rejected = ? where run_id = ?",
-            [datetime.now(timezone.utc), "partial" if rejected else "completed", len(loaded), len(rejected), run_id],
+            [datetime.now(UTC), "partial" if rejected else "completed", len(loaded), len(rejected), run_id],
         )
     findings = batch.findings + mismatches
     return RunSummary(
@@ -433,10 +431,10 @@ def export_marts(settings: Settings, batch: Batch) -> list[Path]:
 def fail_run(settings: Settings, run_id: str) -> None:
     with connect(settings.warehouse) as con:
         con.execute("update audit.runs set finished_at = ?, status = 'failed' where run_id = ?",
-                    [datetime.now(timezone.utc), run_id])
+                    [datetime.now(UTC), run_id])
 
 
 __all__ = [
     "Batch", "ReadBatch", "RunSummary", "check_departments", "draw_reports", "fail_run", "finish_run", "load_batch", "load_rulesets",
-    "new_run_id", "read_departments", "start_run",
+    "new_run_id", "read_inputs", "start_run",
 ]

@@ -19,7 +19,7 @@ class Settings:
     ruleset: str | None = None  # None: the workbook's 评分规则, else the default rule set
     force: bool = False  # run even when inputs and code are unchanged since the last finished run
     export_dir: Path | None = None  # Parquet copies of the marts; None: <warehouse folder>/export
-    formats: tuple[str, ...] | None = None  # outputs to draw (jixiao/outputs.py); None: all
+    formats: tuple[str, ...] | None = None  # outputs to draw (jixiao/publish/outputs.py); None: all
     runner: str = "local"  # "dask": reading and drawing on the flow's Dask cluster (prefect-dask)
     sql_dir: Path = SQL_DIR
 

@@ -1,4 +1,4 @@
-"""Rebuild the bundled seed workbook (raw/2022/番禺区残联_2022.xlsx) from jixiao.seed.SEED_BOOK.
+"""Rebuild the bundled seed workbook (raw/2022/番禺区残联_2022.xlsx) from jixiao_synth.seed.SEED_BOOK.
 
 Usage: python scripts/build_seed_workbook.py [output.xlsx]
 """
@@ -10,8 +10,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # runnable from a checkout without installing the package
 
-from jixiao.seed import SEED_BOOK  # noqa: E402
-from jixiao.workbook import write_workbook  # noqa: E402
+from jixiao_synth.seed import SEED_BOOK  # noqa: E402
+from jixiao_synth.workbook import write_workbook  # noqa: E402
 
 DEFAULT_OUTPUT = ROOT / "raw" / "2022" / "番禺区残联_2022.xlsx"
 

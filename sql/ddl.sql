@@ -1,6 +1,6 @@
 -- The warehouse at the latest schema version, for a new file. An existing file is
--- brought here by sql/migrations/ (see jixiao/warehouse.py::migrate); keep both in step.
--- raw.* are created from jixiao/frames.py; mart.* from the views of sql/marts.
+-- brought here by sql/migrations/ (see jixiao/load/warehouse.py::migrate); keep both in step.
+-- raw.* are created from jixiao/ingest/frames.py; mart.* from the views of sql/marts.
 create schema if not exists raw;
 create schema if not exists staging;
 create schema if not exists intermediate;
@@ -19,7 +19,7 @@ create table if not exists audit.runs (
     departments_rejected integer,
     parameters varchar,                   -- JSON
     jixiao_version varchar,
-    code_version varchar,                 -- hash of the package, schemas and SQL (jixiao/ledger.py)
+    code_version varchar,                 -- hash of the package, schemas and SQL (jixiao/load/ledger.py)
     forced boolean default false
 );
 
@@ -67,7 +67,7 @@ create table if not exists audit.quarantine (
 
 -- One row per department-year a run has read: is what the marts hold still the latest
 -- workbook? A rejected workbook leaves the last good data in the marts, marked stale here
--- (jixiao/department_status.py). Created by name on existing files too: ddl.sql runs after migrations.
+-- (jixiao/load/department_status.py). Created by name on existing files too: ddl.sql runs after migrations.
 create table if not exists audit.department_status (
     year integer not null,
     dept_code varchar not null,

@@ -23,12 +23,12 @@ import pytest
 import xlsxwriter
 from msoffcrypto.format.ooxml import OOXMLFile
 
-from jixiao.extract import Department, read_department
-from jixiao.findings import Finding
-from jixiao.limits import MAX_CELL_CHARS, MAX_SHEET_ROWS
+from jixiao.check.rulesets import load_rulesets
+from jixiao.domain import Department, Finding
+from jixiao.ingest.extract import read_department
+from jixiao.ingest.limits import MAX_CELL_CHARS, MAX_SHEET_ROWS
 from jixiao.pipeline import check_departments
-from jixiao.rulesets import load_rulesets
-from jixiao.workbook import ScoreItem, write_workbook
+from jixiao_synth.workbook import ScoreItem, write_workbook
 from tests.conftest import SEED_WORKBOOK, query
 from tests.test_other_departments import EDU, PLAIN
 from tests.workbook_files import Formula, edit, grids, patch_sheet, write_grids
@@ -343,11 +343,10 @@ def test_a_million_row_sheet(edu):
 
 
 def test_a_zip_bomb(edu):
-    with zipfile.ZipFile(edu, "a", zipfile.ZIP_DEFLATED) as z:
-        with z.open("xl/media/padding.xml", "w", force_zip64=True) as part:
-            chunk = b" " * (1 << 20)
-            for _ in range(200):
-                part.write(chunk)
+    with zipfile.ZipFile(edu, "a", zipfile.ZIP_DEFLATED) as z, z.open("xl/media/padding.xml", "w", force_zip64=True) as part:
+        chunk = b" " * (1 << 20)
+        for _ in range(200):
+            part.write(chunk)
     assert edu.stat().st_size < 2_000_000
     f = only(findings(edu), "workbook.too_large")
     assert "解压后过大" in f.message

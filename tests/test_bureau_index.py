@@ -9,7 +9,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from jixiao import bureau_index
+from jixiao.publish import bureau_index
 
 SUMMARY_DDL = """
 create schema mart; create schema audit;

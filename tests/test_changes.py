@@ -14,9 +14,9 @@ import time
 import duckdb
 import pytest
 
-from jixiao.changes import InputsChanging, due_years, raw_years, settled_workbooks
-from jixiao.seed import SEED_BOOK
-from jixiao.workbook import write_workbook
+from jixiao.load.changes import InputsChanging, due_years, raw_years, settled_workbooks
+from jixiao_synth.seed import SEED_BOOK
+from jixiao_synth.workbook import write_workbook
 from tests.conftest import SEED_WORKBOOK
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from jixiao.synth import mutate, synthesize
+from jixiao_synth.synth import mutate, synthesize
 
 pytestmark = pytest.mark.slow
 

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from jixiao.csv_input import MAX_CSV_BYTES, decode
-from jixiao.extract import read_department
-from jixiao.read import department_inputs, workbook_paths
-from jixiao.workbook import write_workbook
+from jixiao.ingest.csv_input import MAX_CSV_BYTES, decode
+from jixiao.ingest.extract import read_department
+from jixiao.ingest.read import department_inputs, workbook_paths
+from jixiao_synth.workbook import write_workbook
 from tests.test_other_departments import EDU, PLAIN
 from tests.workbook_files import to_csv_folder
 

@@ -6,8 +6,8 @@ import dataclasses
 
 import pytest
 
-from jixiao.seed import SEED_BOOK
-from jixiao.workbook import write_workbook
+from jixiao_synth.seed import SEED_BOOK
+from jixiao_synth.workbook import write_workbook
 from tests.conftest import mart_checksum as checksum
 
 pytest.importorskip("prefect_dask")

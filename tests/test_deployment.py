@@ -20,8 +20,8 @@ from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRun
 from prefect.flow_engine import load_flow_and_flow_run, run_flow
 
 from flows.nightly import nightly, nightly_deployment
-from jixiao.seed import SEED_BOOK
-from jixiao.workbook import write_workbook
+from jixiao_synth.seed import SEED_BOOK
+from jixiao_synth.workbook import write_workbook
 
 HTML = ["html"]
 

@@ -16,12 +16,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from jixiao.extract import Department
-from jixiao.findings import cell_ref
-from jixiao.frames import TABLES, build_frames, department_row
-from jixiao.numbers import _plain_decimal, _text_decimal
-from jixiao.read import Table
-from jixiao.sheets import INDICATORS
+from jixiao.domain import Department, cell_ref
+from jixiao.ingest.frames import TABLES, build_frames, department_row
+from jixiao.ingest.numbers import _plain_decimal, _text_decimal
+from jixiao.ingest.read import Table
+from jixiao.ingest.sheets import INDICATORS
 
 # --- frames ---------------------------------------------------------------------------------
 

@@ -17,18 +17,15 @@ import time
 import pytest
 from prefect import flow, get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
-from prefect.runtime import flow_run
 from prefect.states import Failed
 
 from flows.policies import is_transient
-from flows.year import read_workbooks, run_year, wait_for_workbooks
-from jixiao import pipeline
-from jixiao.changes import InputsChanging
-from jixiao.display import fmt_percent, fmt_score
-from jixiao.rulesets import load_rulesets
-from jixiao.seed import SEED_BOOK
-from jixiao.warehouse import WarehouseLocked
-from jixiao.workbook import Project, write_workbook
+from flows.year import run_year, wait_for_workbooks
+from jixiao.load.changes import InputsChanging
+from jixiao.load.warehouse import WarehouseLocked
+from jixiao.publish.display import fmt_percent, fmt_score
+from jixiao_synth.seed import SEED_BOOK
+from jixiao_synth.workbook import Project, write_workbook
 from tests.conftest import SEED_WORKBOOK, query
 
 HTML = ["html"]  # the data path and the HTML tables; pictures and documents have their own tests

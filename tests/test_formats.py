@@ -18,12 +18,12 @@ from docx import Document
 from openpyxl import load_workbook
 from PIL import Image, ImageChops
 
-from jixiao import png
-from jixiao.display import fmt_percent, fmt_score, fmt_wan
-from jixiao.outputs import FORMATS, parse_formats, picture_warning
-from jixiao.sentences import report_sentences
+from jixiao.publish import png
+from jixiao.publish.display import fmt_percent, fmt_score, fmt_wan
+from jixiao.publish.outputs import FORMATS, parse_formats, picture_warning
+from jixiao.publish.sentences import report_sentences
 from jixiao.settings import Settings
-from jixiao.workbook import Indicator, Project, Task, write_workbook
+from jixiao_synth.workbook import Indicator, Project, Task, write_workbook
 from tests.conftest import SEED_WORKBOOK, query
 from tests.test_other_departments import EDU, PLAIN
 
@@ -349,8 +349,8 @@ def test_missing_pictures_are_one_warning(monkeypatch):
 
 
 def test_files_of_tables_no_longer_drawn_are_removed(tmp_path, monkeypatch):
-    from jixiao.outputs import write_departments
-    from jixiao.report import department_report
+    from jixiao.publish.outputs import write_departments
+    from jixiao.publish.report import department_report
     from tests.test_report import FRAMES, SOURCE, TASK_OUTCOMES
 
     folder = tmp_path / "PY-DPF"

@@ -12,8 +12,8 @@ import zipfile
 from pathlib import Path
 
 from flows.year import run_year
-from jixiao.sheets import spec_for_sheet
-from jixiao.synth import synthesize
+from jixiao.ingest.sheets import spec_for_sheet
+from jixiao_synth.synth import synthesize
 from tests.conftest import query
 from tests.workbook_files import edit, grids
 

@@ -17,11 +17,11 @@ from pathlib import Path
 import pytest
 
 from flows.year import run_year
-from jixiao.extract import read_department
-from jixiao.read import read_workbook
-from jixiao.seed import SEED_BOOK
+from jixiao.ingest.extract import read_department
+from jixiao.ingest.read import read_workbook
 from jixiao.settings import Settings
-from jixiao.workbook import DepartmentBook, Indicator, Layout, Project, write_workbook
+from jixiao_synth.seed import SEED_BOOK
+from jixiao_synth.workbook import DepartmentBook, Indicator, Layout, Project, write_workbook
 from tests.conftest import query
 from tests.test_other_departments import EDU, PLAIN
 from tests.workbook_files import to_csv_folder

@@ -7,10 +7,10 @@ from decimal import Decimal as D
 import polars as pl
 import pytest
 
-from jixiao.frames import TABLES
-from jixiao.rulesets import load_rulesets
+from jixiao.check.rulesets import load_rulesets
+from jixiao.ingest.frames import TABLES
+from jixiao.load.warehouse import connect, replace_partitions
 from jixiao.settings import PROJECT_ROOT
-from jixiao.warehouse import connect, replace_partitions
 
 SQL = PROJECT_ROOT / "sql"
 KEY = {"year": 2030, "dept_code": "T-1", "src_file": "t.xlsx"}

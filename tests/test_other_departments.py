@@ -11,8 +11,8 @@ from decimal import Decimal as D
 
 import pytest
 
-from jixiao.display import fmt_percent, fmt_score, fmt_wan
-from jixiao.workbook import DepartmentBook, Indicator, Layout, Project, ScoreItem, Task, write_workbook
+from jixiao.publish.display import fmt_percent, fmt_score, fmt_wan
+from jixiao_synth.workbook import DepartmentBook, Indicator, Layout, Project, ScoreItem, Task, write_workbook
 from tests.conftest import SEED_WORKBOOK, query
 
 PLAIN = Layout(title_rows=False, merge_hierarchy=False, percent_cells=False, amount_unit="元")

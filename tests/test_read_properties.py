@@ -17,14 +17,15 @@ from pathlib import Path
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from jixiao.csv_input import decode, read_rows
-from jixiao.extract import Department, extract_department, read_department
-from jixiao.numbers import parse_amount, parse_rate
+from jixiao.check.rulesets import load_rulesets
+from jixiao.domain import Department
+from jixiao.ingest.csv_input import decode, read_rows
+from jixiao.ingest.extract import extract_department, read_department
+from jixiao.ingest.numbers import parse_amount, parse_rate
+from jixiao.ingest.read import Workbook, read_grid
+from jixiao.ingest.sheets import SHEETS, SheetSpec
 from jixiao.pipeline import check_departments
-from jixiao.read import Workbook, read_grid
-from jixiao.rulesets import load_rulesets
-from jixiao.sheets import SHEETS, SheetSpec
-from jixiao.workbook import _FULL_WIDTH, Layout, Project, write_workbook
+from jixiao_synth.workbook import _FULL_WIDTH, Layout, Project, write_workbook
 from tests.test_other_departments import EDU
 
 WORDS = ["合计", "总分", "小计", "注：说明", "填表人：张三", "（续表）", "表2-3 项目支出（单位：万元）", "单位：元", "任务1：培训",

@@ -18,10 +18,10 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from jixiao.extract import _number, _RowError, _typed
-from jixiao.numbers import EXCEL_ERRORS, CellValueError, compact
-from jixiao.read import _LABEL_INITIALS, Table, Workbook, _may_start, read_grid
-from jixiao.sheets import INDICATORS, PROJECTS, SHEETS, TASKS
+from jixiao.ingest.extract import _number, _RowError, _typed
+from jixiao.ingest.numbers import EXCEL_ERRORS, CellValueError, compact
+from jixiao.ingest.read import _LABEL_INITIALS, Table, Workbook, _may_start, read_grid
+from jixiao.ingest.sheets import INDICATORS, PROJECTS, SHEETS, TASKS
 
 CJK = range(0x4E00, 0xA000)  # what _may_start takes as plain: U+4E00..U+9FFF
 ALL_INITIALS = _LABEL_INITIALS.union(*(spec.header_initials for spec in SHEETS))

@@ -10,8 +10,8 @@ from decimal import Decimal as D
 import polars as pl
 import pytest
 
-from jixiao import report
-from jixiao.display import fmt_number, fmt_percent, fmt_score, fmt_wan, round_half_up
+from jixiao.publish import report
+from jixiao.publish.display import fmt_number, fmt_percent, fmt_score, fmt_wan, round_half_up
 
 YEAR, DEPT = 2022, "PY-DPF"
 SOURCE = "数据来源：番禺区残联_2022.xlsx；运行 20230301T090000-3f2a"
@@ -305,10 +305,10 @@ def test_one_department_per_table():
 # --- writing ----------------------------------------------------------------
 
 
-FRAMES = dict(
-    indicators=INDICATORS, projects=PROJECTS, tasks=TASKS, scores=SCORES, summary=SUMMARY,
-    reconciliation=RECONCILIATION, findings=FINDINGS, task_outcomes=TASK_OUTCOMES, profile=PROFILE,
-)
+FRAMES = {
+    "indicators": INDICATORS, "projects": PROJECTS, "tasks": TASKS, "scores": SCORES, "summary": SUMMARY,
+    "reconciliation": RECONCILIATION, "findings": FINDINGS, "task_outcomes": TASK_OUTCOMES, "profile": PROFILE,
+}
 
 
 def write(out_dir, **changes):

@@ -18,10 +18,10 @@ import duckdb
 import polars as pl
 import pytest
 
-from jixiao.seed import SEED_BOOK
+from jixiao.load.warehouse import migrations
 from jixiao.settings import PROJECT_ROOT
-from jixiao.warehouse import migrations
-from jixiao.workbook import write_workbook
+from jixiao_synth.seed import SEED_BOOK
+from jixiao_synth.workbook import write_workbook
 from tests.conftest import MARTS, SEED_WORKBOOK, query
 from tests.conftest import mart_checksum as checksum
 from tests.workbook_files import to_csv_folder

@@ -10,7 +10,7 @@ import shutil
 
 import pytest
 
-from jixiao.display import fmt_percent, fmt_score, fmt_wan
+from jixiao.publish.display import fmt_percent, fmt_score, fmt_wan
 from jixiao.settings import Settings
 from tests.conftest import SEED_WORKBOOK, mart_checksum, query
 

@@ -11,7 +11,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from jixiao import sentences as s
+from jixiao.publish import sentences as s
 
 SEED = {
     "budget": "根据《2022年收入支出决算总表》，区残联2022年度全年预算数4,796.60万元，财政拨款收入4,683.89万元，"

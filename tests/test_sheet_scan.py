@@ -1,6 +1,6 @@
 """The package scan's byte search agrees with its XML scan, and steps aside for what it cannot see.
 
-Most sheets hold nothing to report; jixiao.xlsx_package._quick_scan finds
+Most sheets hold nothing to report; jixiao.ingest.xlsx_package._quick_scan finds
 that by searching the sheet's bytes (about 30 µs), where the XML scan costs
 a few milliseconds. Whenever it answers, its answer must be the XML scan's.
 """
@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from jixiao.seed import SEED_BOOK
-from jixiao.synth import synthesize
-from jixiao.workbook import Layout, write_workbook
-from jixiao.xlsx_package import SheetScan, XlsxPackage, _quick_scan, _scan
+from jixiao.ingest.xlsx_package import SheetScan, XlsxPackage, _quick_scan, _scan
+from jixiao_synth.seed import SEED_BOOK
+from jixiao_synth.synth import synthesize
+from jixiao_synth.workbook import Layout, write_workbook
 from tests.workbook_files import Formula, edit
 
 PROJECT = Path(__file__).resolve().parent.parent

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 
 from flows.year import run_year
-from jixiao.display import fmt_percent
+from jixiao.ingest.sheets import REPORTED_KEYS, strip_unit_suffix
+from jixiao.publish.display import fmt_percent
 from jixiao.settings import Settings
-from jixiao.sheets import REPORTED_KEYS, strip_unit_suffix
-from jixiao.synth import BROKEN_KINDS, SynthManifest, build_department, mutate, synthesize
+from jixiao_synth.synth import BROKEN_KINDS, SynthManifest, build_department, mutate, synthesize
 from tests.conftest import query
 
 ITEMS = {"部门整体绩效目标产出指标完成情况": ("产出指标",), "部门整体绩效目标效益指标完成情况": ("效益指标", "满意度指标")}
@@ -96,7 +96,7 @@ def test_same_seed_same_bytes_and_departments_keep_their_codes_across_years(tmp_
 
 
 def test_worker_processes_write_the_same_bytes_as_one_process(tmp_path):
-    from jixiao.workbook import write_workbook
+    from jixiao_synth.workbook import write_workbook
 
     manifest = synthesize(tmp_path / "pool", 64, 2022, seed=4, processes=2)  # enough jobs for two spawned workers
     pooled = _hashes(tmp_path / "pool")
@@ -172,10 +172,10 @@ def test_broken_workbooks_are_rejected_with_findings_naming_their_files(district
 
 
 def test_every_way_of_breaking_a_workbook_is_caught(tmp_path):
-    from jixiao.extract import read_department
+    from jixiao.check.rulesets import load_rulesets
+    from jixiao.ingest.extract import read_department
     from jixiao.pipeline import check_departments
-    from jixiao.rulesets import load_rulesets
-    from jixiao.workbook import write_workbook
+    from jixiao_synth.workbook import write_workbook
 
     departments = []
     for i, kind in enumerate(BROKEN_KINDS):

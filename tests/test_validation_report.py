@@ -10,15 +10,14 @@ import io
 import polars as pl
 import pytest
 
-from jixiao.extract import Department
-from jixiao.findings import Finding
-from jixiao.validation_report import (
+from jixiao.domain import Department, Finding
+from jixiao.publish.validation_report import (
     CSV_COLUMNS,
     department_lines,
     finding_lines,
     write_validation_report,
 )
-from jixiao.workbook import Project, write_workbook
+from jixiao_synth.workbook import Project, write_workbook
 from tests.conftest import query
 from tests.test_other_departments import EDU, PLAIN
 from tests.workbook_files import edit

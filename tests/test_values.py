@@ -5,7 +5,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from jixiao.values import UNITS, IndicatorValue, ValueParseError, parse_indicator_value, units_compatible
+from jixiao.ingest.values import UNITS, IndicatorValue, ValueParseError, parse_indicator_value, units_compatible
 
 D = Decimal
 

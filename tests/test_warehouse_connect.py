@@ -4,7 +4,7 @@ import threading
 
 import polars as pl
 
-from jixiao.warehouse import connect
+from jixiao.load.warehouse import connect
 
 
 def test_connections_opened_and_closed_in_two_threads_keep_their_arrow_scans(tmp_path):

@@ -3,8 +3,8 @@ from dataclasses import replace
 import pytest
 from python_calamine import CalamineWorkbook
 
-from jixiao.seed import SEED_BOOK
-from jixiao.workbook import SHEETS, Indicator, Layout, write_workbook
+from jixiao_synth.seed import SEED_BOOK
+from jixiao_synth.workbook import SHEETS, Indicator, Layout, write_workbook
 
 
 def _open(path):

@@ -12,7 +12,7 @@ from pathlib import Path
 import xlsxwriter
 from python_calamine import CalamineWorkbook
 
-from jixiao.xlsx_package import XlsxPackage
+from jixiao.ingest.xlsx_package import XlsxPackage
 
 Grid = list[list[object]]
 

@@ -1,7 +1,7 @@
 -- grain: one row per department and year, against the same department's previous year.
 -- A view over mart.department_summary, so a rerun of either year is reflected at once. Logic across
 -- years or departments lives here: a load evaluates the materialized models over its own
--- department-years only (jixiao/warehouse.py).
+-- department-years only (jixiao/load/warehouse.py).
 select
     this.year,
     this.dept_code,

@@ -16,7 +16,7 @@ from pathlib import Path
 import polars as pl
 from great_tables import GT, loc, style
 
-from jixiao.extract import Department
+from jixiao.domain import Department
 
 _CJK_FONTS = ["PingFang SC", "Microsoft YaHei", "Noto Sans CJK SC", "Source Han Sans SC"]
 _ERROR = style.text(color="#b3261e", weight="bold")
@@ -80,7 +80,7 @@ def finding_lines(findings: pl.DataFrame, departments: pl.DataFrame) -> pl.DataF
                        *_cell_key(f["cell"]), f["rule"]),
         })
     rows.sort(key=lambda r: r["_order"])
-    schema = {key: pl.String for key in CSV_COLUMNS}
+    schema = dict.fromkeys(CSV_COLUMNS, pl.String)
     return pl.DataFrame([{k: r[k] for k in CSV_COLUMNS} for r in rows], schema=schema)
 
 
@@ -158,7 +158,7 @@ def _page(title: str, fragments: list[str]) -> bytes:
     return (
         '<!DOCTYPE html>\n<html lang="zh-CN">\n<head>\n<meta charset="utf-8">\n'
         f"<title>{title}</title>\n</head>\n<body>\n{body}\n</body>\n</html>\n"
-    ).encode("utf-8")
+    ).encode()
 
 
 def write_validation_report(out_dir: Path, year: int, run_id: str, departments: list[Department],

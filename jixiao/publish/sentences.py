@@ -1,6 +1,6 @@
 """The report's sentences, written from the marts in the report's own phrasing.
 
-Pure functions of mart rows (dicts): the figures come out of jixiao.display, so a
+Pure functions of mart rows (dicts): the figures come out of jixiao.publish.display, so a
 sentence always says what the tables show (4,796.60万元, 97.65%, 91.54分). The
 phrasing follows the 2022 report of 区残联 (../shared/seed); a department refers
 to itself as the report does (我会, 我局…), see `self_reference`.
@@ -13,8 +13,8 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
-from jixiao.display import fmt_number, fmt_percent, fmt_score, fmt_wan, round_half_up
-from jixiao.tables import is_low, name_or_unnamed, unnumbered
+from jixiao.publish.display import fmt_number, fmt_percent, fmt_score, fmt_wan, round_half_up
+from jixiao.publish.tables import is_low, name_or_unnamed, unnumbered
 
 Row = Mapping[str, Any]
 

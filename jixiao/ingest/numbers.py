@@ -14,7 +14,7 @@ import re
 import unicodedata
 from decimal import Decimal, InvalidOperation
 
-from jixiao.limits import MAX_AMOUNT_YUAN
+from jixiao.ingest.limits import MAX_AMOUNT_YUAN
 
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
 _GROUPED = re.compile(r"(?<=\d),(?=\d{3}(\D|$))")

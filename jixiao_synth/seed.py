@@ -8,7 +8,7 @@ punctuation it produced on the second page of 表2-3 is restored to full width.
 """
 from __future__ import annotations
 
-from jixiao.workbook import DepartmentBook, Indicator, Project, ScoreItem, Task
+from jixiao_synth.workbook import DepartmentBook, Indicator, Project, ScoreItem, Task
 
 _TASKS = (
     ("开展残疾人康复资助、上门评残工作",

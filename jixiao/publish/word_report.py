@@ -19,8 +19,8 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 from docx.table import _Cell
 
-from jixiao.sentences import OUTLINE
-from jixiao.tables import ReportTable, cell_text
+from jixiao.publish.sentences import OUTLINE
+from jixiao.publish.tables import ReportTable, cell_text
 
 _LATIN, _SONG, _HEI = "Times New Roman", "宋体", "黑体"
 _HEADER_FILL, _GROUP_FILL, _FLAG_FILL = "F2F2F2", "F7F7F7", "FDECEA"

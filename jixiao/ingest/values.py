@@ -16,7 +16,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Literal, NamedTuple
 
-from jixiao.numbers import short_text_cache
+from jixiao.ingest.numbers import short_text_cache
 
 Direction = Literal["higher", "lower", "qualitative", "not_applicable"]
 

@@ -25,7 +25,7 @@ from xml.etree import ElementTree
 
 import olefile
 
-from jixiao import limits
+from jixiao.ingest import limits
 
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -118,7 +118,8 @@ class XlsxPackage:
     def _check_sizes(self) -> None:
         members = self.zip.infolist()
         if len(members) > limits.MAX_ZIP_MEMBERS:
-            raise PackageError("workbook.too_large", f"文件包含 {len(members)} 个部件，超过上限 {limits.MAX_ZIP_MEMBERS}，不像是正常的工作簿")
+            raise PackageError("workbook.too_large",
+                               f"文件包含 {len(members)} 个部件，超过上限 {limits.MAX_ZIP_MEMBERS}，不像是正常的工作簿")
         xml = [m for m in members if m.filename.endswith((".xml", ".rels"))]
         biggest = max(xml, key=lambda m: m.file_size, default=None)
         total = sum(m.file_size for m in xml)

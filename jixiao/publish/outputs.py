@@ -18,10 +18,10 @@ from pathlib import Path
 
 from great_tables import GT
 
-from jixiao.excel_report import write_workbook
-from jixiao.png import MISSING_CHROMIUM, find_chromium, save_pngs
-from jixiao.report import DepartmentReport, department_report, write_html
-from jixiao.word_report import write_document
+from jixiao.publish.excel_report import write_workbook
+from jixiao.publish.png import MISSING_CHROMIUM, find_chromium, save_pngs
+from jixiao.publish.report import DepartmentReport, department_report, write_html
+from jixiao.publish.word_report import write_document
 
 FORMATS = ("html", "png", "xlsx", "docx")
 

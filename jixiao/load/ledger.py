@@ -10,22 +10,22 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 
 import polars as pl
 
-from jixiao.outputs import FORMATS
-from jixiao.read import sha256, workbook_paths
-from jixiao.safe_text import shown_name
+from jixiao.ingest.read import sha256, workbook_paths
+from jixiao.ingest.safe_text import shown_name
+from jixiao.publish.outputs import FORMATS
 from jixiao.settings import PROJECT_ROOT
 
 
 def file_fingerprint(path: Path) -> dict:
     stat = path.stat()
     return {"path": shown_name(str(path)), "size": stat.st_size, "sha256": sha256(path),
-            "mtime": datetime.fromtimestamp(stat.st_mtime, timezone.utc)}
+            "mtime": datetime.fromtimestamp(stat.st_mtime, UTC)}
 
 
 def input_name(path: Path, year_dir: Path) -> str:
@@ -42,9 +42,10 @@ def input_fingerprints(year_dir: Path) -> pl.DataFrame:
 
 @cache
 def code_version() -> str:
-    """A hash of everything that decides the marts: the package, the schemas and the SQL."""
+    """A hash of everything that decides the marts: the package, the schemas and the SQL (not the
+    generators of made-up data in jixiao_synth/, which decide nothing a run makes)."""
     digest = hashlib.sha256()
-    for folder, pattern in (("jixiao", "*.py"), ("jixiao", "*.toml"), ("schemas", "*.py"), ("sql", "**/*.sql")):
+    for folder, pattern in (("jixiao", "**/*.py"), ("jixiao", "**/*.toml"), ("schemas", "*.py"), ("sql", "**/*.sql")):
         for path in sorted((PROJECT_ROOT / folder).glob(pattern)):
             digest.update(str(path.relative_to(PROJECT_ROOT)).encode())
             digest.update(path.read_bytes())

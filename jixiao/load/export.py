@@ -24,7 +24,7 @@ from pathlib import Path
 
 import duckdb
 
-from jixiao.warehouse import quote
+from jixiao.load.warehouse import quote
 
 # At 10,000 departments the largest mart (project_spending, ~32 rows a
 # department) holds ~316,000 rows a year: ten row groups of ~1,000 departments.

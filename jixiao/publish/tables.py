@@ -18,7 +18,7 @@ from typing import Any
 
 import polars as pl
 
-from jixiao.display import MISSING, fmt_number, fmt_percent, fmt_score, fmt_wan, round_half_up
+from jixiao.publish.display import MISSING, fmt_number, fmt_percent, fmt_score, fmt_wan, round_half_up
 
 UNNAMED = "（未命名）"
 LOW_RATE = Decimal("0.9")

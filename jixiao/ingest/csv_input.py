@@ -17,10 +17,10 @@ import csv
 import io
 from pathlib import Path
 
-from jixiao import limits
-from jixiao.read import Workbook, is_input, read_grid
-from jixiao.safe_text import shown_name
-from jixiao.sheets import SHEETS, spec_for_sheet
+from jixiao.ingest import limits
+from jixiao.ingest.read import Workbook, is_input, read_grid
+from jixiao.ingest.safe_text import shown_name
+from jixiao.ingest.sheets import SHEETS, spec_for_sheet
 
 # A CSV sheet of a department's form is a few KB; beyond this it is not one.
 MAX_CSV_BYTES = 10 * 1024 * 1024

@@ -12,8 +12,7 @@ from decimal import Decimal
 import pandera.errors
 import polars as pl
 
-from jixiao.extract import Department
-from jixiao.findings import Finding, cell_ref
+from jixiao.domain import Department, Finding, cell_ref
 from schemas.departments import DepartmentSchema
 from schemas.indicators import IndicatorSchema
 from schemas.projects import ProjectSchema
@@ -42,7 +41,7 @@ LABELS = {
     "item": ("item", "三级指标"), "outcome": ("outcome", "完成情况"),
 }
 BASIC_SHEET_LABEL = {"departments": "基本情况"}
-# departments frame column -> its 基本情况 key (jixiao.sheets.BASIC_KEYS), for the cell of a finding
+# departments frame column -> its 基本情况 key (jixiao.ingest.sheets.BASIC_KEYS), for the cell of a finding
 _BASIC_KEY = {"budget_yuan": "budget", "revenue_yuan": "revenue", "spent_yuan": "spent"}
 # the column naming a row, quoted by a duplicate's finding
 _NAME_COLUMN = {"indicators": "indicator", "projects": "project", "tasks": "task", "departments": "dept_code"}
@@ -157,7 +156,8 @@ def score_weight_findings(scores: pl.DataFrame, columns: dict[tuple[str, str], d
         pl.col("level2_weight").first(), pl.col("weight").sum().alias("items"), pl.col("src_row").first())
     for r in level2.iter_rows(named=True):
         if r["items"] != r["level2_weight"]:
-            findings.append(_weight_finding(r, f"二级指标“{r['level2']}”分值为 {_n(r['level2_weight'])}，其下三级指标分值合计为 {_n(r['items'])}",
+            findings.append(_weight_finding(r, f"二级指标“{r['level2']}”分值为 {_n(r['level2_weight'])}，"
+                                               f"其下三级指标分值合计为 {_n(r['items'])}",
                                             columns, "level2_weight", r["level2_weight"]))
     level1 = level2.group_by([*keys, "level1"], maintain_order=True).agg(
         pl.col("level2_weight").sum().alias("items"), pl.col("src_row").first())
@@ -165,7 +165,8 @@ def score_weight_findings(scores: pl.DataFrame, columns: dict[tuple[str, str], d
         scores.group_by([*keys, "level1"]).agg(pl.col("level1_weight").first()), on=[*keys, "level1"])
     for r in level1.iter_rows(named=True):
         if r["items"] != r["level1_weight"]:
-            findings.append(_weight_finding(r, f"一级指标“{r['level1']}”分值为 {_n(r['level1_weight'])}，其下二级指标分值合计为 {_n(r['items'])}",
+            findings.append(_weight_finding(r, f"一级指标“{r['level1']}”分值为 {_n(r['level1_weight'])}，"
+                                               f"其下二级指标分值合计为 {_n(r['items'])}",
                                             columns, "level1_weight", r["level1_weight"]))
     total = level1.group_by(keys, maintain_order=True).agg(pl.col("level1_weight").sum(), pl.col("src_row").min())
     for r in total.iter_rows(named=True):

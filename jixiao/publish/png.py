@@ -92,7 +92,7 @@ def save_pngs(pictures: Sequence[tuple[GT, Path]]) -> tuple[list[Path], str | No
                 path.parent.mkdir(parents=True, exist_ok=True)
                 gt.gtsave(path, zoom=_ZOOM, delay=_DELAY, expand=_EXPAND)
                 written.append(path)
-    except Exception as exc:  # noqa: BLE001 - any browser failure only costs the pictures
+    except Exception as exc:
         warning = f"Chromium 截图失败，已生成 {len(written)} 张 PNG，其余跳过：{type(exc).__name__}: {exc}"
         log.warning(warning)
         return written, warning

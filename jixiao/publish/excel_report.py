@@ -18,8 +18,8 @@ import xlsxwriter
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
-from jixiao.sentences import OUTLINE
-from jixiao.tables import PERCENT, SCORE, TEXT, WAN, WEIGHT, Column, Marked, ReportTable, cell_text
+from jixiao.publish.sentences import OUTLINE
+from jixiao.publish.tables import PERCENT, SCORE, TEXT, WAN, WEIGHT, Column, Marked, ReportTable, cell_text
 
 _NUMBER_FORMATS = {WAN: "#,##0.00", PERCENT: "0.00%", SCORE: "0.00", WEIGHT: "General"}
 _FORMULA_START = ("=", "+", "-", "@")

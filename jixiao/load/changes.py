@@ -18,11 +18,11 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from jixiao.ledger import code_version, input_name, sha256
-from jixiao.outputs import FORMATS
-from jixiao.read import workbook_paths
+from jixiao.ingest.read import workbook_paths
+from jixiao.load.ledger import code_version, input_name, sha256
+from jixiao.load.warehouse import connect
+from jixiao.publish.outputs import FORMATS
 from jixiao.settings import SQL_DIR
-from jixiao.warehouse import connect
 
 # Years the CLI accepts; other folders under raw/ are not years.
 YEARS = range(2000, 2101)

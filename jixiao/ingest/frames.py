@@ -12,7 +12,8 @@ from pathlib import Path
 
 import polars as pl
 
-from jixiao.extract import Department, read_department
+from jixiao.domain import Department
+from jixiao.ingest.extract import read_department
 
 MONEY = pl.Decimal(18, 2)
 RATE = pl.Decimal(18, 8)

@@ -8,7 +8,7 @@ to fix. Values are not interpreted here, except that a cell which cannot hold
 a value at all (an Excel error, a formula never computed, a pasted document)
 becomes a CellError the extraction reports.
 
-Before calamine opens an .xlsx, jixiao.xlsx_package checks the file and scans
+Before calamine opens an .xlsx, jixiao.ingest.xlsx_package checks the file and scans
 the sheets it will read (see there for why); a file that fails becomes one
 finding for the whole file, and the run goes on with the other departments.
 """
@@ -24,9 +24,9 @@ from pathlib import Path
 
 import python_calamine
 
-from jixiao import limits
-from jixiao.findings import Finding, cell_ref
-from jixiao.numbers import (
+from jixiao.domain import Finding, cell_ref
+from jixiao.ingest import limits
+from jixiao.ingest.numbers import (
     EXCEL_ERRORS,
     WAN,
     compact,
@@ -35,8 +35,8 @@ from jixiao.numbers import (
     short_text_cache,
     unit_scale,
 )
-from jixiao.safe_text import CONTROL, name_problem, shown_controls, shown_name, without_controls
-from jixiao.sheets import (
+from jixiao.ingest.safe_text import CONTROL, name_problem, shown_controls, shown_name, without_controls
+from jixiao.ingest.sheets import (
     NOTE_LINE,
     NOTE_PREFIXES,
     NOTE_WORDS,
@@ -50,7 +50,7 @@ from jixiao.sheets import (
     strip_unit_suffix,
     without_unit,
 )
-from jixiao.xlsx_package import (
+from jixiao.ingest.xlsx_package import (
     PackageError,
     SheetScan,
     XlsxPackage,
@@ -59,7 +59,7 @@ from jixiao.xlsx_package import (
 )
 
 HEADER_SEARCH_ROWS = 30
-# Kept importable under their old names; the bounds themselves live in jixiao.limits.
+# Kept importable under their old names; the bounds themselves live in jixiao.ingest.limits.
 MAX_SHEET_ROWS = limits.MAX_SHEET_ROWS
 MAX_SHEET_COLUMNS = limits.MAX_SHEET_COLUMNS
 
@@ -141,7 +141,7 @@ def read_workbook(path: Path) -> Workbook:
     """A department's input: an .xlsx (or .xls) workbook, or a folder of CSV files named after the sheets."""
     path = Path(path)
     if path.is_dir():
-        from jixiao.csv_input import read_csv_folder  # csv_input builds on this module
+        from jixiao.ingest.csv_input import read_csv_folder  # csv_input builds on this module
 
         return read_csv_folder(path)
     book = Workbook(path)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Literal
 
-from jixiao.numbers import compact, short_text_cache
+from jixiao.ingest.numbers import compact, short_text_cache
 
 Kind = Literal["text", "amount", "rate", "number", "value"]
 
@@ -31,7 +31,7 @@ class Column:
         return frozenset(compact(n) for n in (self.header, *self.synonyms))
 
     def matches(self, label: str) -> bool:
-        """`label` is a compact header cell (jixiao.numbers.compact)."""
+        """`label` is a compact header cell (jixiao.ingest.numbers.compact)."""
         return label in self.names
 
 

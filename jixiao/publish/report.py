@@ -1,6 +1,6 @@
 """The report's tables (表1-1 to 表2-3) drawn with great-tables, the department overview and its findings.
 
-Every value is turned into text by jixiao.display before it reaches great-tables,
+Every value is turned into text by jixiao.publish.display before it reaches great-tables,
 so the tables show exactly the half-up figures the counts and scores were built on.
 """
 
@@ -15,9 +15,9 @@ from typing import Any
 import polars as pl
 from great_tables import GT, loc, style
 
-from jixiao.display import MISSING, fmt_number, fmt_percent, fmt_score, fmt_wan
-from jixiao.sentences import OUTLINE, report_sentences
-from jixiao.tables import (
+from jixiao.publish.display import MISSING, fmt_number, fmt_percent, fmt_score, fmt_wan
+from jixiao.publish.sentences import OUTLINE, report_sentences
+from jixiao.publish.tables import (
     ReportTable,
     cell_text,
     is_low,
@@ -48,7 +48,7 @@ _SEVERITY = {"error": "错误", "warning": "警告"}
 
 
 def _frame(lines: list[dict[str, str]], columns: list[str]) -> pl.DataFrame:
-    return pl.DataFrame(lines, schema={c: pl.String for c in columns})
+    return pl.DataFrame(lines, schema=dict.fromkeys(columns, pl.String))
 
 
 def _where(sheet: str | None, cell: str | None, file: str | None = None) -> str:
@@ -67,7 +67,7 @@ def finish_table(gt: GT, notes: Iterable[str], source: str) -> GT:
 
 
 def draw_table(table: ReportTable) -> GT:
-    """A shaped table (jixiao.tables) as great-tables draws it."""
+    """A shaped table (jixiao.publish.tables) as great-tables draws it."""
     blank = {(r, key) for keys, rows in table.merged for r in rows for key in keys}
     keys = [c.key for c in table.columns]
     lines = [
@@ -358,7 +358,7 @@ def html_page(fragments: list[str], title: str = "部门整体支出绩效自评
         '<!DOCTYPE html>\n<html lang="zh-CN">\n<head>\n<meta charset="utf-8">\n'
         f"<title>{escape(title)}</title>\n<style>{_PAGE_CSS}</style>\n</head>\n"
         f"<body>\n<main>\n{body}\n</main>\n</body>\n</html>\n"
-    ).encode("utf-8")
+    ).encode()
 
 
 def _document(report: DepartmentReport, html: dict[str, str], overview: list[str]) -> list[str]:

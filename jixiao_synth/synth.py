@@ -1,6 +1,6 @@
 """Synthetic departments' workbooks, for scale benchmarks and tests (`jixiao synth`).
 
-Each workbook is a made-up department written by `jixiao.workbook.write_workbook`
+Each workbook is a made-up department written by `jixiao_synth.workbook.write_workbook`
 in a layout drawn at random from the tolerated ones. Its figures come from
 numbers drawn here (kept beside the book as `Figure`s, so a test can recompute
 what the pipeline must find), and the figures it states (报告数值, 合计/总分
@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
-from jixiao.workbook import DepartmentBook, Indicator, Layout, Project, ScoreItem, Task, write_workbook
+from jixiao_synth.workbook import DepartmentBook, Indicator, Layout, Project, ScoreItem, Task, write_workbook
 
 MANIFEST = "manifest.json"
 # Drift is anchored to a fixed year so a department-year's numbers do not depend on the years asked for.
@@ -102,7 +102,7 @@ _INDICATOR_KINDS: dict[tuple[str, str], tuple[tuple[str, str, str], ...]] = {
 }
 _OUT_LEVEL2 = [k for k in _INDICATOR_KINDS if k[0] == _OUT]
 _EFFECT_LEVEL2 = [k for k in _INDICATOR_KINDS if k[0] == _EFFECT]
-BUDGET_INDICATOR = "预算经费使用率"  # the indicator panyu_share's budget item reads (jixiao/rulesets.toml)
+BUDGET_INDICATOR = "预算经费使用率"  # the indicator panyu_share's budget item reads (jixiao/check/rulesets.toml)
 
 # 表2-1 as the seed has it: (一级, 分值) -> (二级, 分值) -> ((三级, 分值), ...); 整体效能 is drawn per department.
 _MANAGEMENT = {
@@ -454,7 +454,7 @@ def indicator_counts(figures: Iterable[Figure]) -> dict[str, int]:
 
 
 def item_score(ruleset: str, item: str, weight: Decimal, figures: Sequence[Figure], execution: Decimal) -> Decimal | None:
-    """The score a rule set gives an 整体效能 item (jixiao/rulesets.toml, in plain arithmetic); None: entered."""
+    """The score a rule set gives an 整体效能 item (jixiao/check/rulesets.toml, in plain arithmetic); None: entered."""
     if item == BUDGET_ITEM:
         budget_use = next((f for f in figures if f.name == BUDGET_INDICATOR and f.actual is not None), None)
         rate = budget_use.actual / 100 if budget_use is not None else execution

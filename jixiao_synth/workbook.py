@@ -372,7 +372,7 @@ def write_workbook(book: DepartmentBook, path: Path, layout: Layout = Layout()) 
             ws, top = w.table("项目支出", title("项目支出"), ("重点任务", "项目", *money, "预算完成率"), (36, 48, 14, 14, 12))
             if layout.task_headings:
                 items = [(kind, p) for i, p in enumerate(projs)
-                         for kind in ((("heading", "project") if i == 0 or projs[i - 1].task != p.task else ("project",)))]
+                         for kind in (("heading", "project") if i == 0 or projs[i - 1].task != p.task else ("project",))]
             else:
                 items = [("project", p) for p in projs]
             positions, row = w.rows(ws, top, len(items))

@@ -21,9 +21,9 @@ import duckdb
 import polars as pl
 from great_tables import GT
 
-from jixiao.display import MISSING, fmt_number, fmt_percent, fmt_score, round_half_up
-from jixiao.outputs import department_files
-from jixiao.report import finish_table, html_page
+from jixiao.publish.display import MISSING, fmt_number, fmt_percent, fmt_score, round_half_up
+from jixiao.publish.outputs import department_files
+from jixiao.publish.report import finish_table, html_page
 
 # Flagged rows (execution below 90%, rejected) are marked by a class on their cells' content and
 # styled by CSS, not by great-tables' tab_style: it looks each cell up in the list of all styled
@@ -199,7 +199,7 @@ def build_year_index(
         for key in ("execution", "status"):
             lines[i][key] = f'<span class="flag">{lines[i].get(key, "")}</span>'
     frame = pl.DataFrame([{k: line.get(k, "") for k in columns} for line in lines],
-                         schema={k: pl.String for k in columns})
+                         schema=dict.fromkeys(columns, pl.String))
     numbers = [k for k in columns if k not in ("dept", "code", "grade", "status", "files")]
     notes = ["点击列标题可排序；部门名称链接到该部门的全部表格与文字。"]
     if with_previous:

@@ -8,16 +8,14 @@ every problem as a Finding that names the cell.
 from __future__ import annotations
 
 import functools
-import json
 import logging
 import re
-from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-from jixiao import limits
-from jixiao.findings import Finding, cell_ref
-from jixiao.numbers import (
+from jixiao.domain import Department, Finding, cell_ref
+from jixiao.ingest import limits
+from jixiao.ingest.numbers import (
     WAN,
     CellValueError,
     decimals_of,
@@ -30,52 +28,15 @@ from jixiao.numbers import (
     short_text_cache,
     unit_scale,
 )
-from jixiao.read import CellError, Table, Workbook, read_workbook
-from jixiao.safe_text import shown_name
-from jixiao.sheets import BASIC_KEYS, REPORTED_KEYS, compact, strip_unit_suffix
-from jixiao.values import ValueParseError, parse_indicator_value, units_compatible
+from jixiao.ingest.read import CellError, Table, Workbook, read_workbook
+from jixiao.ingest.safe_text import shown_name
+from jixiao.ingest.sheets import BASIC_KEYS, REPORTED_KEYS, compact, strip_unit_suffix
+from jixiao.ingest.values import ValueParseError, parse_indicator_value, units_compatible
 
 log = logging.getLogger(__name__)
 
 DEPT_CODE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _LEADING_PUNCT = re.compile(r"^[\s:：,，.。;；、·\-—]+")
-
-
-@dataclass
-class Department:
-    file: str
-    year: int | None = None
-    dept_code: str | None = None
-    info: dict = field(default_factory=dict)
-    rows: dict[str, list[dict]] = field(default_factory=dict)  # table key -> typed rows
-    findings: list[Finding] = field(default_factory=list)
-    quarantined: list[dict] = field(default_factory=list)
-    columns: dict[str, dict[str, int]] = field(default_factory=dict)  # sheet -> column key -> index
-    ignored_sheets: list[str] = field(default_factory=list)  # sheets of no known name, listed in the run's report
-    basic_sheet: str | None = None  # the 基本情况 sheet as named in the workbook
-    basic_cells: dict[str, str] = field(default_factory=dict)  # 基本情况 key (BASIC_KEYS) -> A1 of its value
-
-    @property
-    def has_errors(self) -> bool:
-        return any(f.severity == "error" for f in self.findings)
-
-    def error(self, rule: str, message: str, sheet: str | None = None, cell: str | None = None, value: object = None) -> None:
-        self._add("error", rule, message, sheet, cell, value)
-
-    def warn(self, rule: str, message: str, sheet: str | None = None, cell: str | None = None, value: object = None) -> None:
-        self._add("warning", rule, message, sheet, cell, value)
-
-    def _add(self, severity, rule, message, sheet, cell, value) -> None:
-        shown = None if value is None else normalize_text(value)
-        if shown is not None and len(shown) > limits.FINDING_VALUE_CHARS:
-            shown = shown[: limits.FINDING_VALUE_CHARS] + "…"
-        self.findings.append(Finding(severity, rule, message, self.file, sheet, cell, shown, self.dept_code))
-
-    def quarantine(self, sheet: str, row: int, cells: dict, reason: str, rule: str) -> None:
-        self.quarantined.append({
-            "file": self.file, "sheet": sheet, "row": row, "rule": rule, "reason": reason,
-            "cells": json.dumps({k: normalize_text(v) for k, v in cells.items()}, ensure_ascii=False),
-        })
 
 
 def read_department(path: Path, folder_year: int) -> Department:

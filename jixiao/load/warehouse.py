@@ -14,6 +14,7 @@ the marts whole.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -27,7 +28,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from jixiao.frames import TABLES
+from jixiao.ingest.frames import TABLES
 
 LAYERS = (("staging", "staging"), ("intermediate", "intermediate"), ("marts", "build"), ("audit", "build"))
 # Views over the materialized marts (year-over-year): created after the marts exist.
@@ -286,10 +287,8 @@ def replace_partitions(
         raise
     finally:
         for view in ("run_rules", "run_partitions", "run_frame"):
-            try:
+            with contextlib.suppress(duckdb.Error):
                 con.unregister(view)
-            except duckdb.Error:
-                pass
 
 
 def append(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:

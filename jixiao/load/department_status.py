@@ -20,7 +20,7 @@ from datetime import datetime
 import duckdb
 import polars as pl
 
-from jixiao.extract import Department
+from jixiao.domain import Department
 
 _UPSERT = """
 insert or replace into audit.department_status by name
