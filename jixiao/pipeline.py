@@ -21,9 +21,9 @@ import polars as pl
 from filelock import FileLock, Timeout
 
 from jixiao.check.rulesets import RuleSets, load_rulesets
-from jixiao.check.validate import schema_findings, score_weight_findings
 from jixiao.domain import Department, Finding
-from jixiao.ingest.frames import ReadBatch, read_chunk
+from jixiao.families.department import DEPARTMENT as FAMILY
+from jixiao.ingest.frames import ReadBatch
 from jixiao.ingest.read import department_inputs
 from jixiao.ingest.safe_text import shown_name
 from jixiao.load.changes import change_plan, is_repeat
@@ -40,7 +40,7 @@ from jixiao.load.warehouse import (
 from jixiao.parallel import map_chunks, pool_for
 from jixiao.publish.bureau_index import read_year, write_year_index
 from jixiao.publish.display import fmt_percent, fmt_score, fmt_wan
-from jixiao.publish.outputs import FORMATS, department_files, draw_chunk
+from jixiao.publish.outputs import FORMATS, department_files
 from jixiao.publish.validation_report import write_validation_report as write_validation_pages
 from jixiao.settings import Settings
 
@@ -183,7 +183,7 @@ def read_inputs(settings: Settings, run_id: str | None = None) -> tuple[ReadBatc
 def _read(settings: Settings, names: list[str], inputs: dict[str, Path]) -> ReadBatch:
     items = [(inputs[name], settings.year) for name in names]
     with pool_for(settings.runner, len(items)) as pool:
-        return ReadBatch.joined(map_chunks(pool, read_chunk, items))
+        return ReadBatch.joined(map_chunks(pool, FAMILY.read_chunk, items))
 
 
 def standing_inputs(settings: Settings, run_id: str | None = None) -> dict[str, str]:
@@ -227,7 +227,7 @@ def check_departments(read: ReadBatch | list[Department], year: int, rulesets: R
     frames["departments"] = frames["departments"].drop("ruleset").join(chosen, on="src_file", how="left")
     columns = {(d.file, sheet): cols for d in typed for sheet, cols in d.columns.items()}
     by_file = {d.file: d for d in departments}
-    for finding in schema_findings(frames, columns, typed) + score_weight_findings(frames["scores"], columns):
+    for finding in FAMILY.cross_checks(frames, columns, typed):
         by_file[finding.file].findings.append(finding)
     # frames: the load takes the accepted departments' rows (not a copy: a province's are large).
     batch = Batch(year, departments, frames, [f for d in departments for f in d.findings])
@@ -319,20 +319,6 @@ def _findings_frame(findings: list[Finding], run_id: str, year: int) -> pl.DataF
     return pl.DataFrame(rows, schema=schema)
 
 
-_REPORT_QUERIES = {
-    "indicators": "select * from mart.indicator_completion where {part} order by dept_code, indicator_no",
-    "projects": "select * from mart.project_spending where {part} order by dept_code, project_no",
-    "tasks": "select * from mart.task_spending where {part} order by dept_code, task_no",
-    "scores": "select * from mart.score_sheet where {part} order by dept_code, item_no",
-    "summary": "select * from mart.department_summary where {part}",
-    "reconciliation": "select * from audit.reconciliation where {part} "
-                      "order by dept_code, status <> 'mismatch', file, sheet, figure",
-    "findings": "select * from audit.validation_issues where run_id = $run and {part} "
-                "order by dept_code, severity, file, sheet, rule",
-    "task_outcomes": "select * from mart.task_outcomes where {part} order by dept_code, task_no",
-    "profile": "select * from mart.department_profile where {part}",
-}
-_PARTITION = "year = $year and list_contains($depts, dept_code)"
 
 
 # Departments whose report data is queried and drawn together: memory stays flat past this.
@@ -342,9 +328,10 @@ DRAW_BLOCK = 1000
 def _report_frames(con, year: int, codes: list[str], run_id: str) -> dict[str, dict[str, pl.DataFrame]]:
     """One query per report table for these departments, split by department (and an empty frame)."""
     by_table = {}
-    for name, query in _REPORT_QUERIES.items():
+    for path in sorted(FAMILY.report_queries.glob("*.sql")):
+        name, query = path.stem, path.read_text(encoding="utf-8")
         params = {"year": year, "depts": codes, **({"run": run_id} if "$run" in query else {})}
-        frame = con.sql(query.format(part=_PARTITION), params=params).pl()
+        frame = con.sql(query, params=params).pl()
         by_table[name] = {key[0]: part for key, part in frame.partition_by("dept_code", as_dict=True).items()}
         by_table[name]["__empty__"] = frame.clear()
     return by_table
@@ -371,7 +358,7 @@ def draw_reports(settings: Settings, batch: Batch, run_id: str, formats: tuple[s
                 for dept in block
             ]
             del by_table
-            for part in map_chunks(pool, draw_chunk, jobs, chunk=25):
+            for part in map_chunks(pool, FAMILY.draw_chunk, jobs, chunk=25):
                 for written, said in part:
                     paths.extend(written)
                     warnings.extend(said)

@@ -1,10 +1,9 @@
-"""Column types shared by the sheet schemas."""
+"""Column types shared by the sheet schemas: those of the raw tables (jixiao/ingest/frames.py), not a copy."""
 
 from pandera.engines import polars_engine as pe
 
-Money = pe.Decimal(18, 2)
-Rate = pe.Decimal(18, 8)
-Value = pe.Decimal(24, 6)
-Points = pe.Decimal(9, 4)
+from jixiao.ingest.frames import MONEY, POINTS, RATE, VALUE
+
+Money, Rate, Value, Points = (pe.Decimal(t.precision, t.scale) for t in (MONEY, RATE, VALUE, POINTS))
 
 MAX_TEXT = 1000  # longer cells are pasted documents, not labels

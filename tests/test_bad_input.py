@@ -355,6 +355,8 @@ def test_a_zip_bomb(edu):
 # --- the run: broken and good departments together ----------------------------------------
 
 
+@pytest.mark.slow
+@pytest.mark.slow
 def test_a_district_with_broken_workbooks(tmp_path, prefect_api_url):
     raw = tmp_path / "raw"
     year = raw / "2022"

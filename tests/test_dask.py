@@ -10,6 +10,8 @@ from jixiao_synth.seed import SEED_BOOK
 from jixiao_synth.workbook import write_workbook
 from tests.conftest import mart_checksum as checksum
 
+pytestmark = pytest.mark.slow  # runs the real flow many times over; `-m "not slow"` leaves it out
+
 pytest.importorskip("prefect_dask")
 
 def test_a_dask_run_equals_a_local_run(raw_dir, settings_for, run_flow, tmp_path):

@@ -15,6 +15,7 @@ import sys
 import time
 
 import duckdb
+import pytest
 from prefect import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
 from prefect.flow_engine import load_flow_and_flow_run, run_flow
@@ -22,6 +23,8 @@ from prefect.flow_engine import load_flow_and_flow_run, run_flow
 from flows.nightly import nightly, nightly_deployment
 from jixiao_synth.seed import SEED_BOOK
 from jixiao_synth.workbook import write_workbook
+
+pytestmark = pytest.mark.slow  # runs the real flow many times over; `-m "not slow"` leaves it out
 
 HTML = ["html"]
 

@@ -28,6 +28,8 @@ from jixiao_synth.seed import SEED_BOOK
 from jixiao_synth.workbook import Project, write_workbook
 from tests.conftest import SEED_WORKBOOK, query
 
+pytestmark = pytest.mark.slow  # runs the real flow many times over; `-m "not slow"` leaves it out
+
 HTML = ["html"]  # the data path and the HTML tables; pictures and documents have their own tests
 
 # Another department's workbook whose first project has a negative budget: an error, so it is rejected.

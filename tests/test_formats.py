@@ -27,6 +27,8 @@ from jixiao_synth.workbook import Indicator, Project, Task, write_workbook
 from tests.conftest import SEED_WORKBOOK, query
 from tests.test_other_departments import EDU, PLAIN
 
+pytestmark = pytest.mark.slow  # runs the real flow many times over; `-m "not slow"` leaves it out
+
 SCRIPT = "<script>alert(1)</script>"
 FORMULA = '=HYPERLINK("http://example.invalid","点击")'
 HOSTILE = dataclasses.replace(

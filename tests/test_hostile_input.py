@@ -11,11 +11,15 @@ import os
 import zipfile
 from pathlib import Path
 
+import pytest
+
 from flows.year import run_year
 from jixiao.ingest.sheets import spec_for_sheet
 from jixiao_synth.synth import synthesize
 from tests.conftest import query
 from tests.workbook_files import edit, grids
+
+pytestmark = pytest.mark.slow  # runs the real flow many times over; `-m "not slow"` leaves it out
 
 GBK_NAME = "残联2022.xlsx".encode("gbk")
 

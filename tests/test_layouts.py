@@ -19,6 +19,7 @@ import pytest
 from flows.year import run_year
 from jixiao.ingest.extract import read_department
 from jixiao.ingest.read import read_workbook
+from jixiao.ingest.sheets import DEPARTMENT_SHEETS
 from jixiao.settings import Settings
 from jixiao_synth.seed import SEED_BOOK
 from jixiao_synth.workbook import DepartmentBook, Indicator, Layout, Project, write_workbook
@@ -160,7 +161,7 @@ def test_notes_and_signature_rows_are_notes(tmp_path):
 
 
 def test_repeated_headers_and_continued_titles_are_dropped(tmp_path):
-    book = read_workbook(_write(tmp_path, Layout(repeat_header_every=5)))
+    book = read_workbook(_write(tmp_path, Layout(repeat_header_every=5)), DEPARTMENT_SHEETS)
     table = book.tables["projects"]
     assert len(table.rows) == len(SEED_BOOK.projects)
     assert all(cells["project"] not in ("项目", "（续表）") for _, cells in table.rows)

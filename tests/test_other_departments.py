@@ -15,6 +15,8 @@ from jixiao.publish.display import fmt_percent, fmt_score, fmt_wan
 from jixiao_synth.workbook import DepartmentBook, Indicator, Layout, Project, ScoreItem, Task, write_workbook
 from tests.conftest import SEED_WORKBOOK, query
 
+pytestmark = pytest.mark.slow  # runs the real flow many times over; `-m "not slow"` leaves it out
+
 PLAIN = Layout(title_rows=False, merge_hierarchy=False, percent_cells=False, amount_unit="元")
 
 EDU = DepartmentBook(

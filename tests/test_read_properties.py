@@ -23,7 +23,7 @@ from jixiao.ingest.csv_input import decode, read_rows
 from jixiao.ingest.extract import extract_department, read_department
 from jixiao.ingest.numbers import parse_amount, parse_rate
 from jixiao.ingest.read import Workbook, read_grid
-from jixiao.ingest.sheets import SHEETS, SheetSpec
+from jixiao.ingest.sheets import DEPARTMENT_SHEETS, SHEETS, SheetSpec
 from jixiao.pipeline import check_departments
 from jixiao_synth.workbook import _FULL_WIDTH, Layout, Project, write_workbook
 from tests.test_other_departments import EDU
@@ -63,7 +63,7 @@ def sheet_grids(draw) -> tuple[SheetSpec, list[list[object]], list]:
 
 
 def _department(tables: list[tuple[SheetSpec, list[list[object]], list]]) -> Department:
-    book = Workbook(Path("任意.xlsx"))
+    book = Workbook(Path("任意.xlsx"), DEPARTMENT_SHEETS)
     for spec, grid, merged in tables:
         table = read_grid(book, spec, spec.name, grid, merged, hidden_rows={1, 3})
         if table is not None:
@@ -75,7 +75,7 @@ def _department(tables: list[tuple[SheetSpec, list[list[object]], list]]) -> Dep
 @given(sheet_grids())
 def test_any_grid_gives_a_table_or_findings(drawn):
     spec, grid, merged = drawn
-    book = Workbook(Path("任意.xlsx"))
+    book = Workbook(Path("任意.xlsx"), DEPARTMENT_SHEETS)
     table = read_grid(book, spec, spec.name, grid, merged)
     if table is None:
         assert any(f.severity == "error" and f.sheet == spec.name for f in book.findings)

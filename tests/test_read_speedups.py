@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from jixiao.ingest.extract import _number, _RowError, _typed
 from jixiao.ingest.numbers import EXCEL_ERRORS, CellValueError, compact
 from jixiao.ingest.read import _LABEL_INITIALS, Table, Workbook, _may_start, read_grid
-from jixiao.ingest.sheets import INDICATORS, PROJECTS, SHEETS, TASKS
+from jixiao.ingest.sheets import DEPARTMENT_SHEETS, INDICATORS, PROJECTS, SHEETS, TASKS
 
 CJK = range(0x4E00, 0xA000)  # what _may_start takes as plain: U+4E00..U+9FFF
 ALL_INITIALS = _LABEL_INITIALS.union(*(spec.header_initials for spec in SHEETS))
@@ -86,7 +86,7 @@ def test_labels_written_unusually_are_still_found():
         ["合　计", "", 1015.5, 814.0, ""],
         ["注：金额单位为万元", "", "", "", ""],
     ]
-    book = Workbook(Path("d.xlsx"))
+    book = Workbook(Path("d.xlsx"), DEPARTMENT_SHEETS)
     table = read_grid(book, PROJECTS, "项目支出", grid)
     assert [(row, cells["project"]) for row, cells in table.rows] == [(3, "合作交流经费"), (4, "注重实效项目"), (7, "宣传经费")]
     assert table.rows[1][1]["task"] == "任务1：培训"  # left blank below its task
@@ -98,7 +98,7 @@ def test_errors_are_found_in_any_spelling():
     grid = [["一级指标", "二级指标", "三级指标", "指标值", "实际完成值"],
             ["产出指标", "数量指标", "培训人次", " #div/0! ", "#N/A"],
             ["产出指标", "数量指标", "#标签", "≥95%", "96%"]]
-    table = read_grid(Workbook(Path("d.xlsx")), INDICATORS, "绩效指标", grid)
+    table = read_grid(Workbook(Path("d.xlsx"), DEPARTMENT_SHEETS), INDICATORS, "绩效指标", grid)
     target, actual = table.rows[0][1]["target"], table.rows[0][1]["actual"]
     assert (target.rule, str(target)) == ("cell.excel_error", "#div/0!") and str(actual) == "#N/A"
     assert table.rows[1][1]["indicator"] == "#标签"  # '#' alone is text
@@ -124,7 +124,7 @@ def test_remembered_numbers_are_the_numbers_parsed():
 def test_rows_shorter_than_the_header_end_in_blanks():
     # A CSV row or a hand-made grid may stop early and hold no "" at all: the padding is blank.
     grid = [["年度重点工作任务", "完成情况", "备注", "来源"], ["培训", "完成"], ["宣传"]]
-    table = read_grid(Workbook(Path("d.csv")), TASKS, "重点工作任务", grid)
+    table = read_grid(Workbook(Path("d.csv"), DEPARTMENT_SHEETS), TASKS, "重点工作任务", grid)
     assert [(row, cells) for row, cells in table.rows] == [(2, {"task": "培训", "outcome": "完成"}),
                                                            (3, {"task": "宣传", "outcome": ""})]
     assert table.notes == []

@@ -26,6 +26,8 @@ from tests.conftest import MARTS, SEED_WORKBOOK, query
 from tests.conftest import mart_checksum as checksum
 from tests.workbook_files import to_csv_folder
 
+pytestmark = pytest.mark.slow  # runs the real flow many times over; `-m "not slow"` leaves it out
+
 FIXTURE_V1 = PROJECT_ROOT / "tests" / "fixtures" / "warehouse_v1.duckdb.gz"
 
 

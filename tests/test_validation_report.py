@@ -22,6 +22,8 @@ from tests.conftest import query
 from tests.test_other_departments import EDU, PLAIN
 from tests.workbook_files import edit
 
+pytestmark = pytest.mark.slow  # runs the real flow many times over; `-m "not slow"` leaves it out
+
 FINDING_COLUMNS = ["run_id", "year", "dept_code", "file", "sheet", "cell", "severity", "rule", "message", "value"]
 
 

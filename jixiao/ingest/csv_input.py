@@ -20,7 +20,7 @@ from pathlib import Path
 from jixiao.ingest import limits
 from jixiao.ingest.read import Workbook, is_input, read_grid
 from jixiao.ingest.safe_text import shown_name
-from jixiao.ingest.sheets import SHEETS, spec_for_sheet
+from jixiao.ingest.sheets import SheetSet
 
 # A CSV sheet of a department's form is a few KB; beyond this it is not one.
 MAX_CSV_BYTES = 10 * 1024 * 1024
@@ -74,13 +74,13 @@ def read_rows(path: Path) -> list[list[str]]:
     return rows
 
 
-def read_csv_folder(folder: Path) -> Workbook:
+def read_csv_folder(folder: Path, sheets: SheetSet) -> Workbook:
     """A department folder of CSV files as a Workbook: each file is the sheet named by its stem."""
-    book = Workbook(folder)
+    book = Workbook(folder, sheets)
     seen: dict[str, str] = {}
     files = sorted(p for p in folder.iterdir() if is_input(p) and p.is_file())
     for path in files:
-        spec = spec_for_sheet(path.stem) if path.suffix.lower() == ".csv" else None
+        spec = sheets.spec_for(path.stem) if path.suffix.lower() == ".csv" else None
         if spec is None:
             book.ignored_sheets.append(shown_name(path.name))
             continue
@@ -103,7 +103,7 @@ def read_csv_folder(folder: Path) -> Workbook:
                    f"部门文件夹中没有以工作表命名的 CSV 文件（应有 基本情况.csv、绩效指标.csv、项目支出.csv、自评得分.csv）；"
                    f"文件夹中的文件为：{others}")
         return book
-    for spec in SHEETS:
+    for spec in sheets.specs:
         if spec.required and spec.key not in seen:
             book.error("sheet.missing", f"缺少必需的“{spec.name}.csv”（也可命名为：{'、'.join(a + '.csv' for a in spec.aliases)}）")
     return book

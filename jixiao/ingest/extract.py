@@ -30,7 +30,7 @@ from jixiao.ingest.numbers import (
 )
 from jixiao.ingest.read import CellError, Table, Workbook, read_workbook
 from jixiao.ingest.safe_text import shown_name
-from jixiao.ingest.sheets import BASIC_KEYS, REPORTED_KEYS, compact, strip_unit_suffix
+from jixiao.ingest.sheets import BASIC_KEYS, DEPARTMENT_SHEETS, REPORTED_KEYS, compact, strip_unit_suffix
 from jixiao.ingest.values import ValueParseError, parse_indicator_value, units_compatible
 
 log = logging.getLogger(__name__)
@@ -43,7 +43,7 @@ def read_department(path: Path, folder_year: int) -> Department:
     """One department's input, read and typed. Never raises: whatever goes wrong with one file is a
     finding for that file, and the run goes on with the other departments."""
     try:
-        dept = extract_department(read_workbook(path), folder_year)
+        dept = extract_department(read_workbook(path, DEPARTMENT_SHEETS), folder_year)
     except Exception as exc:  # the safety net under every rule above; a bug here must not cost the district its run
         log.debug("reading %s failed", path, exc_info=True)
         dept = Department(shown_name(Path(path).name), year=folder_year)

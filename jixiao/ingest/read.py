@@ -40,13 +40,12 @@ from jixiao.ingest.sheets import (
     NOTE_LINE,
     NOTE_PREFIXES,
     NOTE_WORDS,
-    SHEETS,
     SIGNATURE_WORDS,
     SUBTOTAL_LABELS,
     TOTAL_LABELS,
     Column,
+    SheetSet,
     SheetSpec,
-    spec_for_sheet,
     strip_unit_suffix,
     without_unit,
 )
@@ -112,6 +111,7 @@ class Table:
 @dataclass
 class Workbook:
     path: Path
+    sheets: SheetSet  # the form family's sheets
     tables: dict[str, Table] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
     ignored_sheets: list[str] = field(default_factory=list)
@@ -137,14 +137,15 @@ def _sheet(name: str | None) -> str | None:
     return None if name is None else shown_name(name)
 
 
-def read_workbook(path: Path) -> Workbook:
-    """A department's input: an .xlsx (or .xls) workbook, or a folder of CSV files named after the sheets."""
+def read_workbook(path: Path, sheets: SheetSet) -> Workbook:
+    """An input of a form family with these `sheets`: an .xlsx (or .xls) workbook, or a folder of CSV files
+    named after the sheets."""
     path = Path(path)
     if path.is_dir():
         from jixiao.ingest.csv_input import read_csv_folder  # csv_input builds on this module
 
-        return read_csv_folder(path)
-    book = Workbook(path)
+        return read_csv_folder(path, sheets)
+    book = Workbook(path, sheets)
     if path.suffix.lower() in _OTHER_SPREADSHEETS:
         book.error("workbook.format_unsupported",
                    f"这是{_OTHER_SPREADSHEETS[path.suffix.lower()]}，请在 Excel 或 WPS 中另存为 .xlsx 后提交")
@@ -196,7 +197,7 @@ def _read_book(book: Workbook, package: XlsxPackage | None) -> None:
         hidden = {m.name for m in source.sheets_metadata if m.visible != python_calamine.SheetVisibleEnum.Visible}
         seen: dict[str, str] = {}
         for name in source.sheet_names:
-            spec = spec_for_sheet(name)
+            spec = book.sheets.spec_for(name)
             if spec is None:
                 book.ignored_sheets.append(shown_name(name))
                 continue
@@ -235,7 +236,7 @@ def _read_sheet(book: Workbook, source, package: XlsxPackage | None, spec: Sheet
 
 
 def _check_required(book: Workbook, source, package: XlsxPackage | None, seen: dict[str, str]) -> None:
-    missing = [s for s in SHEETS if s.required and s.key not in seen]
+    missing = [s for s in book.sheets.specs if s.required and s.key not in seen]
     if not missing:
         return
     if not seen and _all_empty(source, package):

@@ -138,20 +138,26 @@ SIGNATURE_WORDS = ("填表人", "填报人", "制表人", "审核人", "审核",
 NOTE_LINE = re.compile(rf"^(?:{'|'.join(NOTE_WORDS)})[0-9]*[:.]|^(?:{'|'.join(SIGNATURE_WORDS)})")
 
 
+class SheetSet:
+    """The sheets of a form family, as the shared reader asks for them: by a sheet's name or alias."""
+
+    def __init__(self, specs: tuple[SheetSpec, ...]) -> None:
+        self.specs = specs
+        self._by_name: dict[str, SheetSpec] = {}
+        for spec in specs:
+            for name in (spec.name, *spec.aliases):
+                self._by_name.setdefault(compact(name), spec)  # the first, should two share one
+
+    def spec_for(self, sheet_name: str) -> SheetSpec | None:
+        return self._by_name.get(compact(sheet_name))
+
+
+DEPARTMENT_SHEETS = SheetSet(SHEETS)
+
+
 def spec_for_sheet(sheet_name: str) -> SheetSpec | None:
-    return _SPEC_OF_NAME.get(compact(sheet_name))
-
-
-def _specs_by_name() -> dict[str, SheetSpec]:
-    """Compact sheet name or alias -> its sheet (the first, should two share one)."""
-    names: dict[str, SheetSpec] = {}
-    for spec in SHEETS:
-        for name in (spec.name, *spec.aliases):
-            names.setdefault(compact(name), spec)
-    return names
-
-
-_SPEC_OF_NAME = _specs_by_name()
+    """The department-wide form's sheet of this name or alias."""
+    return DEPARTMENT_SHEETS.spec_for(sheet_name)
 
 
 # 基本情况 keys: English key, label, required, kind. A label may carry a unit suffix.

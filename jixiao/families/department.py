@@ -1,0 +1,34 @@
+"""The department-wide form (部门整体支出绩效自评): one workbook per department and year.
+
+Its sheets and labels live in jixiao/ingest/sheets.py (SHEETS), its extraction in
+jixiao/ingest/extract.py, its raw tables in jixiao/ingest/frames.py (TABLES), its
+pandera schemas in schemas/, its SQL models in sql/staging, sql/intermediate,
+sql/marts, sql/audit and sql/views, its report queries in sql/reports/department,
+its tables and sentences in jixiao/publish/.
+"""
+
+from __future__ import annotations
+
+from jixiao.check.validate import SCHEMAS, schema_findings, score_weight_findings
+from jixiao.families import Family
+from jixiao.ingest.frames import TABLES, read_chunk
+from jixiao.ingest.sheets import DEPARTMENT_SHEETS
+from jixiao.publish.outputs import draw_chunk
+from jixiao.settings import SQL_DIR
+
+
+def cross_checks(frames, columns, departments) -> list:
+    return schema_findings(frames, columns, departments) + score_weight_findings(frames["scores"], columns)
+
+
+DEPARTMENT = Family(
+    key="department",
+    title="部门整体支出绩效自评",
+    sheets=DEPARTMENT_SHEETS,
+    read_chunk=read_chunk,
+    tables=TABLES,
+    schemas=SCHEMAS,
+    cross_checks=cross_checks,
+    report_queries=SQL_DIR / "reports" / "department",
+    draw_chunk=draw_chunk,
+)

@@ -1,0 +1,2 @@
+-- The task_outcomes of the departments drawn together ($year, $depts).
+select * from mart.task_outcomes where year = $year and list_contains($depts, dept_code) order by dept_code, task_no
