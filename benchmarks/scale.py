@@ -18,7 +18,7 @@ Every jixiao run goes to a Prefect server started here (unless PREFECT_API_URL
 is set), so the server's start-up is not counted. Peak RSS is each process's
 own (wait4), including any children it waited for. Per-stage seconds come from
 audit.run_stages. Prints markdown tables for the README and writes them, with
-the raw figures as JSON, to KEEP/results.md and KEEP/results.json.
+the raw figures as JSON, to benchmarks/results.md (--results) and KEEP/results.json.
 """
 
 from __future__ import annotations
@@ -169,20 +169,20 @@ def jixiao_venv(keep: Path) -> Path:
     if not (venv / "bin" / "jixiao").exists():
         print(f"installing jixiao into {venv} (pip install -e .) …", flush=True)
         subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
-        subprocess.run([str(python), "-m", "pip", "install", "-q", "-e", str(ROOT)], check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", "-e", f"{ROOT}[dask]"], check=True)
     if subprocess.run([str(python), "-c", "import pandas"], capture_output=True).returncode == 0:
         print(f"  note: pandas is installed in {venv}; pandera will import it in every jixiao run", flush=True)
     return venv / "bin"
 
 
 def jixiao_run(name: str, raw: Path, work: Path, year: int, formats: str, env: dict[str, str],
-               timeout: float | None, *, fresh: bool = True) -> Measure:
+               timeout: float | None, *, fresh: bool = True, extra: tuple[str, ...] = ()) -> Measure:
     warehouse, out = work / "warehouse" / "jixiao.duckdb", work / "reports"
     if fresh:
         shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True, exist_ok=True)
     measure = run_process(name, [str(JIXIAO_BIN / "jixiao"), "run", "--year", str(year), "--raw", str(raw), "--warehouse",
-                                 str(warehouse), "--out", str(out), "--formats", formats], env, timeout)
+                                 str(warehouse), "--out", str(out), "--formats", formats, *extra], env, timeout)
     if warehouse.exists() and measure.exit_code in (0, 1):
         measure.stages = run_stages(warehouse)
     return measure
@@ -246,6 +246,14 @@ def bench_size(n: int, args, env: dict[str, str]) -> dict:
                                                   "--warehouse", str(nv / "naive.duckdb")], env, timeout)
         measures["naive"] = m
         show(m)
+    if "dask" in wanted:
+        dask_raw = work / "dask" / "raw"
+        shutil.rmtree(work / "dask", ignore_errors=True)
+        shutil.copytree(set_dir, dask_raw)
+        m = jixiao_run(f"dask, 2 local workers ({args.full_formats})", dask_raw, work / "dask" / "run", args.year,
+                       args.full_formats, env, timeout, extra=("--runner", "dask"))
+        measures["dask"] = m
+        show(m)
     changed = []
     if "nightly" in wanted and measures.get("full") and measures["full"].exit_code in (0, 1):
         changed = mutate(raw, args.nightly_share, args.year, seed=1)
@@ -255,11 +263,19 @@ def bench_size(n: int, args, env: dict[str, str]) -> dict:
         show(m)
     if not args.keep_runs:
         shutil.rmtree(work, ignore_errors=True)
-    code = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=ROOT, capture_output=True, text=True).stdout
+    code = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=_checkout(JIXIAO_BIN) or ROOT,
+                          capture_output=True, text=True).stdout
     return {"departments": n, "generated_seconds": generated, "changed": len(changed), "code": code.strip() or None,
             "load_average": [round(load_before, 1), round(os.getloadavg()[0], 1)],
             "jixiao_env": "own venv" if JIXIAO_BIN != BIN else "benchmark's env",
             "measures": {k: asdict(v) for k, v in measures.items()}}
+
+
+def _checkout(bin_dir: Path) -> Path | None:
+    """The checkout a venv's editable jixiao comes from, for the code it ran (git describe)."""
+    found = subprocess.run([str(bin_dir / "python"), "-c", "import jixiao, pathlib; print(pathlib.Path(jixiao.__file__).parent.parent)"],
+                           capture_output=True, text=True)
+    return Path(found.stdout.strip()) if found.returncode == 0 and found.stdout.strip() else None
 
 
 # ---------------------------------------------------------------- report
@@ -274,7 +290,8 @@ def _ratio(a: dict | None, b: dict | None, *, share: bool = False) -> str:
 def markdown(results: list[dict], args) -> str:
     labels = {"floor_fastexcel": "read floor (fastexcel)", "floor_calamine": "read floor (python-calamine)",
               "data": "jixiao data path (`--formats none`)", "full": f"jixiao full run (`--formats {args.full_formats}`)",
-              "naive": "pandas + openpyxl script", "nightly": "jixiao nightly"}
+              "naive": "pandas + openpyxl script", "nightly": "jixiao nightly",
+              "dask": f"jixiao on a local two-worker Dask cluster (`--runner dask --formats {args.full_formats}`)"}
     times, ratios, stages = [], [], []
     for r in results:
         n, m = r["departments"], r["measures"]
@@ -336,7 +353,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--full-formats", default="html", help="--formats of the full run and the nightly")
     parser.add_argument("--nightly-share", type=float, default=0.01)
     parser.add_argument("--measures", default="floor,data,full,naive,nightly",
-                        help="which of floor,data,full,naive,nightly to time")
+                        help="which of floor,data,full,naive,nightly,dask to time")
+    parser.add_argument("--jixiao-venv", type=Path, default=None,
+                        help="time the jixiao installed in this venv (another checkout, say) instead of KEEP/jixiao-venv")
+    parser.add_argument("--results", type=Path, default=HERE / "results.md",
+                        help="where the tables are written (the raw figures go to KEEP/results.json)")
     parser.add_argument("--keep-runs", action="store_true", help="keep each run's warehouse and reports")
     parser.add_argument("--timeout", type=float, default=None, help="seconds before a measured process is killed")
     parser.add_argument("--same-env", action="store_true",
@@ -347,10 +368,12 @@ def main(argv: list[str] | None = None) -> int:
     sizes = [] if args.report_only else [int(s) for s in args.sizes.split(",") if s.strip()]
     env = {**os.environ, "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
     global JIXIAO_BIN
-    if sizes and not args.same_env and {"data", "full", "nightly"} & set(args.measures.split(",")):
+    if args.jixiao_venv:
+        JIXIAO_BIN = args.jixiao_venv.resolve() / "bin"
+    elif sizes and not args.same_env and {"data", "full", "nightly", "dask"} & set(args.measures.split(",")):
         JIXIAO_BIN = jixiao_venv(args.keep)
     server = None
-    if sizes and not env.get("PREFECT_API_URL") and {"data", "full", "nightly"} & set(args.measures.split(",")):
+    if sizes and not env.get("PREFECT_API_URL") and {"data", "full", "nightly", "dask"} & set(args.measures.split(",")):
         home = args.keep / "prefect-home"
         print(f"starting a Prefect server (PREFECT_HOME={home}) …", flush=True)
         server, url = start_prefect(home)
@@ -363,7 +386,7 @@ def main(argv: list[str] | None = None) -> int:
             fresh = bench_size(n, args, env)
             results = sorted([r for r in results if r["departments"] != n] + [fresh], key=lambda r: r["departments"])
             report = markdown(results, args)
-            (args.keep / "results.md").write_text(report, encoding="utf-8")
+            args.results.write_text(report, encoding="utf-8")
             saved.write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
     finally:
         if server is not None:

@@ -19,57 +19,18 @@ from prefect.states import Completed, Failed, State
 from jixiao.load.warehouse import connect
 from jixiao.pipeline import RunSummary
 from jixiao.publish.display import fmt_percent, fmt_score
-from jixiao.settings import Settings
+from jixiao.settings import Settings, sql_file
 
 PARTIAL = "Partial"
 FINDINGS_SHOWN = 50
 
-_DEPARTMENTS = """
-with issues as (
-    select
-        file,
-        any_value(dept_code) as dept_code,
-        count(*) filter (where severity = 'error') as errors,
-        count(*) filter (where severity = 'warning') as warnings
-    from audit.validation_issues
-    where run_id = $run
-    group by file
-),
 
-loaded as (
-    select src_file as file, dept_code, dept_name, total_score, grade, execution_rate
-    from mart.department_summary
-    where run_id = $run and year = $year
-)
-
-select
-    coalesce(loaded.file, issues.file) as file,
-    coalesce(loaded.dept_code, issues.dept_code) as dept_code,
-    loaded.dept_name,
-    loaded.file is not null as is_loaded,
-    loaded.total_score,
-    loaded.grade,
-    loaded.execution_rate,
-    coalesce(issues.errors, 0) as errors,
-    coalesce(issues.warnings, 0) as warnings
-from loaded
-full join issues on issues.file = loaded.file
-order by is_loaded, dept_code, file
-"""
-
-_FINDINGS = """
-select file, sheet, cell, severity, rule, message, value
-from audit.validation_issues
-where run_id = $run
-order by severity, file, sheet, cell, rule
-limit $limit
-"""
 
 
 def department_rows(settings: Settings, run_id: str) -> list[dict]:
     """One row per workbook of the run: its score, grade and execution rate as the report shows them."""
     with connect(settings.warehouse) as con:
-        rows = con.sql(_DEPARTMENTS, params={"run": run_id, "year": settings.year}).pl().to_dicts()
+        rows = con.sql(sql_file("reports/run_departments.sql"), params={"run": run_id, "year": settings.year}).pl().to_dicts()
     return [
         {
             "部门编码": r["dept_code"] or "—",
@@ -88,7 +49,7 @@ def department_rows(settings: Settings, run_id: str) -> list[dict]:
 
 def finding_rows(settings: Settings, run_id: str, limit: int = FINDINGS_SHOWN) -> list[dict]:
     with connect(settings.warehouse) as con:
-        return con.sql(_FINDINGS, params={"run": run_id, "limit": limit}).pl().to_dicts()
+        return con.sql(sql_file("reports/run_findings.sql"), params={"run": run_id, "limit": limit}).pl().to_dicts()
 
 
 def run_markdown(summary: RunSummary, findings: Sequence[dict], validation: Sequence[Path] = ()) -> str:

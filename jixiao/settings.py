@@ -33,3 +33,8 @@ class Settings:
 
     def report_dir(self, dept_code: str) -> Path:
         return self.out_dir / str(self.year) / dept_code
+
+
+def sql_file(name: str) -> str:
+    """The text of sql/<name>: queries live in sql/, not in Python strings."""
+    return (SQL_DIR / name).read_text(encoding="utf-8")

@@ -24,6 +24,8 @@ from great_tables import GT
 from jixiao.publish.display import MISSING, fmt_number, fmt_percent, fmt_score, round_half_up
 from jixiao.publish.outputs import department_files
 from jixiao.publish.report import finish_table, html_page
+from jixiao.publish.tables import LOW_RATE
+from jixiao.settings import sql_file
 
 # Flagged rows (execution below 90%, rejected) are marked by a class on their cells' content and
 # styled by CSS, not by great-tables' tab_style: it looks each cell up in the list of all styled
@@ -33,38 +35,6 @@ _FLAG_CSS = """
 #{id} .flag {{ color: #b3261e; font-weight: bold; }}
 """
 
-_YEAR_QUERY = """
-with findings as (
-    select dept_code, run_id, count(*) as findings
-    from audit.validation_issues
-    where year = $year
-    group by all
-)
-
-select
-    this.year,
-    this.dept_code,
-    this.dept_name,
-    this.total_score,
-    this.grade,
-    this.execution_rate,
-    this.indicators_total,
-    this.indicators_ge_100,
-    this.indicators_90_100,
-    this.indicators_lt_90,
-    this.project_spend_rate,
-    this.src_file,
-    coalesce(findings.findings, 0) as findings,
-    last.total_score as previous_total_score,
-    last.execution_rate as previous_execution_rate
-from mart.department_summary as this
-left join findings
-    on findings.dept_code = this.dept_code and findings.run_id = this.run_id
-left join mart.department_summary as last
-    on last.dept_code = this.dept_code and last.year = this.year - 1
-where this.year = $year
-order by this.dept_code
-"""
 
 _SORT_SCRIPT = """
 <script>
@@ -108,7 +78,7 @@ def read_year(con: duckdb.DuckDBPyConnection, year: int) -> pl.DataFrame:
         "select table_schema || '.' || table_name from information_schema.tables").fetchall()}
     if "mart.department_summary" not in present:
         return pl.DataFrame()
-    return con.sql(_YEAR_QUERY, params={"year": year}).pl()
+    return con.sql(sql_file("reports/year_index.sql"), params={"year": year}).pl()
 
 
 def _signed(value: Any, scale: int = 0) -> str:
@@ -153,7 +123,7 @@ def build_year_index(
         name = (_link(files["网页"], r["dept_name"] or r["dept_code"]) if "网页" in files
                 else escape(r["dept_name"] or r["dept_code"]))
         status = "本次提交被拒收，显示上次载入的数据" if r["dept_code"] in rejected_codes else "已载入"
-        if r["execution_rate"] is not None and round_half_up(r["execution_rate"], 4) < Decimal("0.9"):
+        if r["execution_rate"] is not None and round_half_up(r["execution_rate"], 4) < LOW_RATE:
             low.append(len(lines))
         lines.append({
             "dept": name,
