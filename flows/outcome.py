@@ -30,7 +30,10 @@ FINDINGS_SHOWN = 50
 def department_rows(settings: Settings, run_id: str) -> list[dict]:
     """One row per workbook of the run: its score, grade and execution rate as the report shows them."""
     with connect(settings.warehouse) as con:
-        rows = con.sql(sql_file("reports/run_departments.sql"), params={"run": run_id, "year": settings.year}).pl().to_dicts()
+        marts = con.execute("select count(*) from duckdb_tables() "
+                            "where schema_name = 'mart' and table_name = 'department_summary'").fetchall()[0][0]
+        query = sql_file("reports/run_departments.sql" if marts else "reports/run_departments_none_loaded.sql")
+        rows = con.sql(query, params={"run": run_id, "year": settings.year}).pl().to_dicts()
     return [
         {
             "部门编码": r["dept_code"] or "—",

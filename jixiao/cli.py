@@ -52,6 +52,20 @@ def run(
     except ValueError as exc:
         console.print(f"[red]--formats 无效：{exc}[/red]")
         raise typer.Exit(2) from None
+    if rules is not None:
+        from jixiao.check.rulesets import load_rulesets
+
+        known = load_rulesets()
+        if rules not in known:
+            # A usage error: no run is recorded, no department's data or status is touched.
+            console.print(f"[red]--rules 无效：评分规则“{rules}”不存在（可选：{'、'.join(known.descriptions)}）[/red]")
+            raise typer.Exit(2)
+    if runner == "dask":
+        try:
+            import prefect_dask  # noqa: F401
+        except ImportError:
+            console.print("[red]--runner dask 需要安装 Dask 扩展：pip install -e '.[dask]'（或 pip install prefect-dask）[/red]")
+            raise typer.Exit(2) from None
     year_dir = raw / str(year)
     if not year_dir.is_dir():
         console.print(f"[red]没有找到 {year_dir}/：请把 {year} 年的工作簿放在该文件夹中（--raw 指定上级目录）[/red]")

@@ -42,3 +42,13 @@ def test_usage_errors_exit_2(tmp_path):
     no_folder = runner.invoke(app, ["run", "--year", "2022", "--raw", str(tmp_path)])
     assert no_folder.exit_code == 2
     assert "2022" in no_folder.output
+
+
+def test_an_unknown_rule_set_is_a_usage_error_that_records_nothing(tmp_path):
+    (tmp_path / "raw" / "2022").mkdir(parents=True)
+    warehouse = tmp_path / "warehouse" / "jixiao.duckdb"
+    result = runner.invoke(app, ["run", "--year", "2022", "--raw", str(tmp_path / "raw"), "--warehouse", str(warehouse),
+                                 "--rules", "nosuch"], terminal_width=200)
+    assert result.exit_code == 2
+    assert "nosuch" in result.output and "panyu_share" in result.output
+    assert not warehouse.exists()  # no run recorded, no department marked stale

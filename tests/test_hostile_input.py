@@ -68,3 +68,15 @@ def test_control_characters_and_odd_names_are_findings_not_a_failed_year(tmp_pat
 
     again = run_year(2022, tmp_path / "raw", warehouse, out, formats=["html", "docx", "xlsx"])
     assert again.skipped
+
+
+def test_a_first_run_in_which_nothing_loads_finishes_with_its_pages(tmp_path, prefect_server):
+    year_dir = tmp_path / "raw" / "2022"
+    year_dir.mkdir(parents=True)
+    (year_dir / "说明.txt").write_text("不是工作簿", encoding="utf-8")
+    warehouse, out = tmp_path / "warehouse" / "jixiao.duckdb", tmp_path / "reports"
+    summary = run_year(2022, tmp_path / "raw", warehouse, out, formats=["html"])
+    assert summary.loaded == () and summary.rejected == ("说明.txt（部门编码未知）",)
+    settings = type("S", (), {"warehouse": warehouse})
+    assert query(settings, "select status from audit.runs") == [{"status": "partial"}]
+    assert "说明.txt" in (out / "2022" / "validation.csv").read_text(encoding="utf-8-sig")
