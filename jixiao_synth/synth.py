@@ -539,20 +539,21 @@ def build_department(seed: int, index: int, year: int, *, broken: str | None = N
     figures = tuple(f for _, f in made)
     slips = [f.name for f in figures if f.name == BUDGET_INDICATOR and f.actual != _d(execution * 100)]
 
-    # 自评得分 (表2-1): 整体效能 as the clerk computed it, 管理效率 mostly full marks
+    # 自评得分 (表2-1): 整体效能 as the clerk computed it, 管理效率 mostly full marks; each item is awarded to
+    # two decimals and the total is the sum of the awarded items, as the form's column adds up
     items: list[ScoreItem] = []
-    exact_total = Decimal(0)
+    awarded_total = Decimal(0)
     for name, weight in zip((OUTPUT_ITEM, EFFECT_ITEM, BUDGET_ITEM), profile.efficacy):
         score = item_score(profile.ruleset, name, Decimal(weight), figures, execution)
-        exact_total += score if score is not None else weight
+        awarded_total += _d(score) if score is not None else weight
         items.append(ScoreItem("履职效能", 50, "整体效能", 50, name, weight,
                                _num(_d(score)) if score is not None else weight))
     for (level2, w2), entries in _MANAGEMENT.items():
         for name, weight in entries:
             score = weight if rng.random() < 0.75 else max(0.0, weight - 0.5 * rng.randint(1, max(1, int(weight))))
-            exact_total += Decimal(str(score))
+            awarded_total += Decimal(str(score))
             items.append(ScoreItem("管理效率", 50, level2, w2, name, weight, score))
-    total_score = _d(exact_total)
+    total_score = _d(awarded_total)
 
     tasks = tuple(Task(i + 1, name, f"{year}年{rng.choice(_OUTCOMES)}，完成{profile.topics[i]}相关工作{rng.randint(3, 40)}项。")
                   for i, name in enumerate(profile.tasks))

@@ -110,8 +110,8 @@ def test_score_sheet_share_rule_and_fallbacks(tmp_path):
                 score(4, "预算编制", D(50), D(45), level1="管理效率", level2="预算管理")],
     )
     rows = {r["item"]: r for r in q("select * from mart.score_sheet")}
-    # 1 of 3 output indicators at 100%; the mart keeps 10 decimals, the table rounds
-    assert rows["部门整体绩效目标产出指标完成情况"]["score"] == (D(20) / 3).quantize(D("1e-12"), rounding="ROUND_DOWN")
+    # 1 of 3 output indicators at 100%: 20 × 1/3 = 6.666…, awarded to two decimals, half up
+    assert rows["部门整体绩效目标产出指标完成情况"]["score"] == (D(20) / 3).quantize(D("0.01"), rounding="ROUND_HALF_UP")
     assert rows["部门整体绩效目标效益指标完成情况"]["score"] == 20
     # no 预算经费使用率 indicator: the department's own 800 / 1000
     assert rows["部门预算资金支出率"]["score"] == D(8)

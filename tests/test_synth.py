@@ -31,6 +31,11 @@ def _yuan(value) -> D:
     return D(str(value)) * 10000
 
 
+def _awarded(points: D) -> D:
+    """A score as awarded: two decimals, half up."""
+    return points.quantize(D("0.01"), rounding="ROUND_HALF_UP")
+
+
 def _shown(rate: D) -> D:
     return D(fmt_percent(rate).rstrip("%")) / 100
 
@@ -52,14 +57,14 @@ def expected(seed: int, index: int, year: int) -> dict:
         counted = [f for f in applicable if f.level1 in ITEMS.get(item.name, ())]
         if item.name == "部门预算资金支出率":
             use = next((f for f in figures if f.name == "预算经费使用率"), None)
-            score += weight * min(use.actual / 100 if use else execution, D(1))
+            score += _awarded(weight * min(use.actual / 100 if use else execution, D(1)))
         elif counted and dept.ruleset == "proportional":
             parts = [(f.weight or D(1), min(rates[f.name], D(1)) if f.name in rates else D(int(bool(f.met))))
                      for f in counted]
-            score += weight * sum(w * r for w, r in parts) / sum(w for w, _ in parts)
+            score += _awarded(weight * sum(w * r for w, r in parts) / sum(w for w, _ in parts))
         elif counted:
             met = sum(_shown(rates[f.name]) >= 1 if f.name in rates else bool(f.met) for f in counted)
-            score += weight * met / len(counted)
+            score += _awarded(weight * met / len(counted))
         else:
             score += D(str(item.score))
     return {

@@ -91,7 +91,9 @@ final as (
         *,
         -- a rule with nothing to count (no indicators of that level) falls back to the entered score
         case when computed_score is null then 'entered' else 'computed' end as method,
-        cast(coalesce(computed_score, reported_score, 0) as decimal(38, 12)) as score
+        -- A score is awarded in points to two decimals, half up, item by item (DuckDB rounds a DECIMAL
+        -- half away from zero, and scores are never negative); a total is the sum of its awarded items.
+        cast(round(cast(coalesce(computed_score, reported_score, 0) as decimal(38, 12)), 2) as decimal(38, 12)) as score
     from scored
 )
 
