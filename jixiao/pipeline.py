@@ -295,10 +295,18 @@ def reconciliation_findings(con, year: int, dept_codes: list[str]) -> list[Findi
     return [
         Finding("warning", f"reconcile.{r['figure_key']}",
                 f"“{r['figure']}”填报为 {_shown(r['kind'], r['reported_value'])}，按明细计算为 "
-                f"{_shown(r['kind'], r['computed_value'])}，两者不一致（已采用计算值）",
+                f"{_shown(r['kind'], r['computed_value'])}，两者不一致{_WHAT_IS_USED.get(r['figure_key'], _COMPUTED_USED)}",
                 r["file"], r["sheet"], r["cell"], r["reported_text"], r["dept_code"])
         for r in rows
     ]
+
+
+# What the marts and tables hold where a printed figure and its recomputation differ: the recomputed
+# figure, except for the budget indicator, whose printed actual is what panyu_share's budget item scores.
+_COMPUTED_USED = "（报告表格采用按明细计算的值，请核对后修正工作簿中的填报值）"
+_WHAT_IS_USED = {
+    "budget_indicator": "（评分按该指标填报的实际完成值计算；请核对该指标与部门预算执行率，修正有误的一项）",
+}
 
 
 def _shown(kind: str, value) -> str:

@@ -133,3 +133,18 @@ def test_a_rerun_gives_identical_marts(seed_run):
     assert mart_checksum(settings) == before
     assert query(settings, "select count(*) as n from mart.project_spending") == counts
     assert len(query(settings, "select * from audit.runs")) == 2
+
+
+def test_each_mismatch_says_what_the_marts_hold(seed_run):
+    """预算经费使用率 is printed 97.76 % against an execution rate of 97.65 %: the budget item is scored
+    from the printed 97.76 %, so its warning must not claim the computed value was used."""
+    settings, summary = seed_run
+    found = {r["rule"]: r["message"] for r in query(
+        settings, "select rule, message from audit.validation_issues where run_id = ? and rule like 'reconcile.%'",
+        [summary.run_id])}
+    budget = found["reconcile.budget_indicator"]
+    source = query(settings, "select budget_rate_source from mart.score_sheet where item = '部门预算资金支出率'")
+    assert source[0]["budget_rate_source"] in budget and "计算值" not in budget.split("不一致")[1].split("；")[0]
+    assert "评分按该指标填报的实际完成值计算" in budget
+    others = [m for rule, m in found.items() if rule != "reconcile.budget_indicator"]
+    assert others and all("报告表格采用按明细计算的值" in m for m in others)
