@@ -19,6 +19,7 @@ from prefect.states import Completed, Failed, State
 from jixiao.load.warehouse import connect
 from jixiao.pipeline import RunSummary
 from jixiao.publish.display import fmt_percent, fmt_score
+from jixiao.publish.neutral import markdown_text
 from jixiao.settings import Settings, sql_file
 
 PARTIAL = "Partial"
@@ -36,9 +37,9 @@ def department_rows(settings: Settings, run_id: str) -> list[dict]:
         rows = con.sql(query, params={"run": run_id, "year": settings.year}).pl().to_dicts()
     return [
         {
-            "部门编码": r["dept_code"] or "—",
-            "部门名称": r["dept_name"] or "—",
-            "工作簿": r["file"],
+            "部门编码": markdown_text(r["dept_code"] or "—"),
+            "部门名称": markdown_text(r["dept_name"] or "—"),
+            "工作簿": markdown_text(r["file"]),
             "状态": "已载入" if r["is_loaded"] else "被拒收",
             "得分": fmt_score(r["total_score"]),
             "等级": r["grade"] or "—",
@@ -88,7 +89,7 @@ def _link(path: Path) -> str:
 
 
 def _cell(text: str) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
+    return markdown_text(text)
 
 
 def _some(names: tuple[str, ...], shown: int = 10) -> str:

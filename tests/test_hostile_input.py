@@ -7,6 +7,7 @@ before anything was recorded.
 
 from __future__ import annotations
 
+import csv
 import os
 import zipfile
 from pathlib import Path
@@ -80,3 +81,24 @@ def test_a_first_run_in_which_nothing_loads_finishes_with_its_pages(tmp_path, pr
     settings = type("S", (), {"warehouse": warehouse})
     assert query(settings, "select status from audit.runs") == [{"status": "partial"}]
     assert "说明.txt" in (out / "2022" / "validation.csv").read_text(encoding="utf-8-sig")
+
+
+def test_formula_and_markdown_payloads_are_shown_as_text(tmp_path, prefect_server):
+    from flows.outcome import run_markdown
+    from tests.conftest import SEED_WORKBOOK
+
+    year_dir = tmp_path / "raw" / "2022"
+    payload = '=HYPERLINK("http://example.invalid/x","点我")'
+    edit(SEED_WORKBOOK, year_dir / "区残联.xlsx", 项目支出={"D3": payload})
+    warehouse, out = tmp_path / "warehouse" / "jixiao.duckdb", tmp_path / "reports"
+    summary = run_year(2022, tmp_path / "raw", warehouse, out, formats=["html"])
+    assert summary.rejected  # an amount that is text is an error
+    with (out / "2022" / "validation.csv").open(encoding="utf-8-sig", newline="") as handle:
+        values = [row["填写值"] for row in csv.DictReader(handle)]
+    assert "'" + payload in values and payload not in values  # Excel shows it, does not run it
+
+    image = "![x](javascript:alert(1)) <img src=x onerror=alert(1)>"
+    shown = run_markdown(summary, [{"file": "a.xlsx", "sheet": "项目支出", "cell": "D3", "severity": "error",
+                                    "rule": "number.not_a_number", "message": "金额不是数字", "value": image}])
+    row = next(line for line in shown.splitlines() if "number.not_a_number" in line)
+    assert "](" not in row and "<img" not in row and "&lt;img" in row

@@ -17,6 +17,7 @@ import polars as pl
 from great_tables import GT, loc, style
 
 from jixiao.domain import Department
+from jixiao.publish.neutral import spreadsheet_text
 
 _CJK_FONTS = ["PingFang SC", "Microsoft YaHei", "Noto Sans CJK SC", "Source Han Sans SC"]
 _ERROR = style.text(color="#b3261e", weight="bold")
@@ -178,5 +179,7 @@ def write_validation_report(out_dir: Path, year: int, run_id: str, departments: 
     folder.mkdir(parents=True, exist_ok=True)
     html, csv = folder / "validation.html", folder / "validation.csv"
     html.write_bytes(_page(f"{year}年度工作簿校验结果", fragments))
-    lines.rename(CSV_COLUMNS).write_csv(csv, include_bom=True)
+    text = [c for c, t in lines.schema.items() if t == pl.String]
+    lines.with_columns(pl.col(text).map_elements(spreadsheet_text, return_dtype=pl.String)) \
+        .rename(CSV_COLUMNS).write_csv(csv, include_bom=True)
     return [html, csv]
