@@ -6,6 +6,7 @@ import atexit
 import logging
 import os
 import sys
+from datetime import UTC
 from pathlib import Path
 from typing import Annotated
 
@@ -88,6 +89,7 @@ def _run_flow(year, departments, raw, warehouse, out, rules, force, chosen, runn
     from flows.year import run_year
     from jixiao.load.warehouse import WarehouseLocked
 
+    quiet = _TracebacksToFile()
     try:
         # A sync flow joins its heartbeat thread for ~1 s at the end; nothing here watches heartbeats.
         with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
@@ -96,10 +98,84 @@ def _run_flow(year, departments, raw, warehouse, out, rules, force, chosen, runn
                 from flows.year import with_dask
 
                 flow_fn = with_dask(dask_address)
+            quiet.install()
             return flow_fn(year, raw, warehouse, out, departments, rules, force, formats=list(chosen), runner=runner)
     except WarehouseLocked as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(3) from None
+    except Exception as exc:  # the program or its environment failed, not a department's input
+        log = _write_crash_log(Path(warehouse).parent, exc, quiet.records)
+        console.print(f"[red]{_crash_message(exc)}\n技术细节（供数据管理员查看）已写入 {log}[/red]")
+        raise typer.Exit(4) from None
+    finally:
+        quiet.remove()
+
+
+class _TracebacksToFile(logging.Filter):
+    """Prefect logs a failed task's or flow's traceback to the console; a clerk reads the one-paragraph
+    message instead, and the tracebacks go to the crash log."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[str] = []
+        self._handlers: list[logging.Handler] = []
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info:
+            self.records.append(logging.Formatter().format(record))
+            record.exc_info, record.exc_text = None, None
+        return True
+
+    def install(self) -> None:
+        for name in ("prefect", "prefect.flow_runs", "prefect.task_runs"):
+            for handler in logging.getLogger(name).handlers:
+                handler.addFilter(self)
+                self._handlers.append(handler)
+
+    def remove(self) -> None:
+        for handler in self._handlers:
+            handler.removeFilter(self)
+
+
+def _crash_message(exc: BaseException) -> str:
+    """What happened, in a clerk's words, and what to do."""
+    import errno
+
+    chain = [exc]
+    while chain[-1].__cause__ or chain[-1].__context__:
+        chain.append(chain[-1].__cause__ or chain[-1].__context__)
+    text = " ".join(f"{type(e).__name__}: {e}" for e in chain)
+    if any(isinstance(e, OSError) and e.errno == errno.ENOSPC for e in chain) or "No space left" in text:
+        return "运行失败：磁盘空间已满，数据仓库或报告无法写入。请清理磁盘空间后重新运行；已载入的数据不受影响。"
+    if any(isinstance(e, PermissionError) for e in chain) or "Read-only file system" in text or "Permission denied" in text:
+        return "运行失败：没有写入权限（文件夹只读或被占用），数据仓库或报告无法写入。请检查文件夹权限后重新运行。"
+    if "ConnectError" in text or "Connection refused" in text or "PREFECT_API_URL" in text:
+        return ("运行失败：无法连接 Prefect 服务器。请确认 PREFECT_API_URL 指向正在运行的服务器"
+                "（或取消该设置，使用临时服务器）后重新运行。")
+    if "newer" in text and "warehouse" in text:
+        return "运行失败：数据仓库由更新版本的 jixiao 写入，本版本不能写入。请升级 jixiao 后重新运行。"
+    if "duckdb" in text.lower() or "IOException" in text or "Corrupt" in text:
+        return ("运行失败：数据仓库文件无法打开或已损坏。请从备份恢复数据仓库文件，或换一个 --warehouse 路径"
+                "重新运行全部年度。")
+    return f"运行失败：程序出错（{type(exc).__name__}：{str(exc)[:200]}）。请将下面的日志文件转交数据管理员。"
+
+
+def _write_crash_log(folder: Path, exc: BaseException, logged: list[str]) -> Path:
+    import tempfile
+    import traceback
+    from datetime import datetime
+
+    body = "".join(traceback.format_exception(exc)) + "\n".join(["", *logged])
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    for where in (folder, Path(tempfile.gettempdir())):  # the warehouse's folder may be the thing that is full
+        try:
+            where.mkdir(parents=True, exist_ok=True)
+            path = where / f"jixiao-error-{stamp}.log"
+            path.write_text(body, encoding="utf-8")
+            return path
+        except OSError:
+            continue
+    return Path("(日志无法写入)")
 
 
 @app.command()

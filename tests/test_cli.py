@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from jixiao.cli import app
@@ -52,3 +57,30 @@ def test_an_unknown_rule_set_is_a_usage_error_that_records_nothing(tmp_path):
     assert result.exit_code == 2
     assert "nosuch" in result.output and "panyu_share" in result.output
     assert not warehouse.exists()  # no run recorded, no department marked stale
+
+
+def _jixiao(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run([str(Path(sys.executable).with_name("jixiao")), *args], capture_output=True, text=True,
+                          timeout=300, env={**os.environ, "PREFECT_SERVER_ANALYTICS_ENABLED": "false", **env})
+
+
+@pytest.mark.slow
+def test_a_corrupt_warehouse_or_a_dead_prefect_api_exits_4_with_a_message_and_a_log(seed_raw, tmp_path, prefect_api_url):
+    corrupt = tmp_path / "corrupt" / "jixiao.duckdb"
+    corrupt.parent.mkdir()
+    corrupt.write_bytes(b"not a database " * 1000)
+    before = corrupt.read_bytes()
+    run = _jixiao("run", "--year", "2022", "--raw", str(seed_raw), "--warehouse", str(corrupt),
+                  "--out", str(tmp_path / "out"), "--formats", "html", env={"PREFECT_API_URL": prefect_api_url})
+    shown = run.stdout + run.stderr
+    assert run.returncode == 4, shown
+    assert "数据仓库文件无法打开或已损坏" in shown and "Traceback" not in shown
+    logs = list(corrupt.parent.glob("jixiao-error-*.log"))
+    assert len(logs) == 1 and "Traceback" in logs[0].read_text(encoding="utf-8")
+    assert corrupt.read_bytes() == before  # left as it was, for whoever restores it
+
+    dead = _jixiao("run", "--year", "2022", "--raw", str(seed_raw), "--warehouse", str(tmp_path / "w" / "j.duckdb"),
+                   "--out", str(tmp_path / "w" / "reports"),
+                   "--formats", "none", env={"PREFECT_API_URL": "http://127.0.0.1:9/api"})
+    assert dead.returncode == 4, dead.stdout + dead.stderr
+    assert "无法连接 Prefect 服务器" in dead.stdout and "Traceback" not in dead.stdout + dead.stderr
