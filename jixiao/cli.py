@@ -88,6 +88,7 @@ def _run_flow(year, departments, raw, warehouse, out, rules, force, chosen, runn
 
     from flows.year import run_year
     from jixiao.load.warehouse import WarehouseLocked
+    from jixiao.pipeline import UnknownDepartments
 
     quiet = _TracebacksToFile()
     try:
@@ -103,6 +104,9 @@ def _run_flow(year, departments, raw, warehouse, out, rules, force, chosen, runn
     except WarehouseLocked as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(3) from None
+    except UnknownDepartments as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
     except Exception as exc:  # the program or its environment failed, not a department's input
         log = _write_crash_log(Path(warehouse).parent, exc, quiet.records)
         console.print(f"[red]{_crash_message(exc)}\n技术细节（供数据管理员查看）已写入 {log}[/red]")

@@ -155,6 +155,10 @@ def skipped_run(settings: Settings, run_id: str) -> RunSummary:
     return RunSummary(run_id, settings.year, (), (), 0, 0, 0, (), str(settings.warehouse), skipped=True)
 
 
+class UnknownDepartments(ValueError):
+    """--dept names a 部门编码 no input of the year has: a usage error, nothing is loaded."""
+
+
 def read_inputs(settings: Settings, run_id: str | None = None) -> tuple[ReadBatch, int]:
     """Every workbook (or CSV folder) of the year that the change plan says to read, read and typed;
     the --dept filter applies to 部门编码. A file that cannot be read at all is a department without a
@@ -176,6 +180,10 @@ def read_inputs(settings: Settings, run_id: str | None = None) -> tuple[ReadBatc
     files_read = len(read.departments)
     if settings.departments:
         wanted = set(settings.departments)
+        if unknown := sorted(wanted - {d.dept_code for d in read.departments} - set(standing.values())):
+            raise UnknownDepartments(
+                f"--dept 无效：{settings.year} 年的工作簿中没有部门编码 {'、'.join(unknown)}；"
+                f"请核对部门编码（见各工作簿“基本情况”中的部门编码）")
         read = read.only({d.file for d in read.departments if d.dept_code in wanted})
     return read, files_read
 

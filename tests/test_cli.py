@@ -84,3 +84,21 @@ def test_a_corrupt_warehouse_or_a_dead_prefect_api_exits_4_with_a_message_and_a_
                    "--formats", "none", env={"PREFECT_API_URL": "http://127.0.0.1:9/api"})
     assert dead.returncode == 4, dead.stdout + dead.stderr
     assert "无法连接 Prefect 服务器" in dead.stdout and "Traceback" not in dead.stdout + dead.stderr
+
+
+@pytest.mark.slow
+def test_an_unknown_dept_is_a_usage_error_that_changes_no_department(seed_raw, tmp_path, prefect_api_url):
+    from tests.conftest import query
+
+    warehouse = tmp_path / "warehouse" / "jixiao.duckdb"
+    common = ("run", "--year", "2022", "--raw", str(seed_raw), "--warehouse", str(warehouse),
+              "--out", str(tmp_path / "out"), "--formats", "html")
+    assert _jixiao(*common, env={"PREFECT_API_URL": prefect_api_url}).returncode == 0
+    settings = type("S", (), {"warehouse": warehouse})
+    status = "select * from audit.department_status order by all"
+    marts = "select * exclude (run_id) from mart.department_summary order by all"
+    before = query(settings, status), query(settings, marts)
+    run = _jixiao(*common, "--dept", "NOPE", "--force", env={"PREFECT_API_URL": prefect_api_url})
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert "NOPE" in run.stdout and "Traceback" not in run.stdout + run.stderr
+    assert (query(settings, status), query(settings, marts)) == before
