@@ -123,9 +123,9 @@ def run_year(
         try:
             batch = validate_sheets(settings, run_id, read_workbooks(settings, run_id), rulesets)
             mismatches, _ = load_warehouse(settings, run_id, batch, rulesets)
+            reports = render_tables(settings, run_id, batch)  # a drawing that fails is a finding of its own
             validation = write_validation_report(settings, run_id, batch)
             export_parquet(settings, run_id, batch)
-            reports = render_tables(settings, run_id, batch)
             summary = finish_run(settings, run_id, batch, mismatches, reports)
         except BaseException:
             pipeline.fail_run(settings, run_id)

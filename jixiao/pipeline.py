@@ -360,6 +360,7 @@ def draw_reports(settings: Settings, batch: Batch, run_id: str, formats: tuple[s
     accepted = batch.accepted
     paths: list[Path] = []
     warnings: list[str] = []
+    failed: list[tuple[str, str, str]] = []
     # Drawing (pictures take seconds) happens with the warehouse closed, over every core for a district.
     with pool_for(settings.runner, len(accepted)) as pool:
         # A block of departments at a time, so a province's reports never sit in memory at once.
@@ -375,9 +376,10 @@ def draw_reports(settings: Settings, batch: Batch, run_id: str, formats: tuple[s
             ]
             del by_table
             for part in map_chunks(pool, FAMILY.draw_chunk, jobs, chunk=25):
-                for written, said in part:
-                    paths.extend(written)
-                    warnings.extend(said)
+                for written in part:
+                    paths.extend(written.paths)
+                    warnings.extend(written.warnings)
+                    failed.extend(written.failed)
     if "html" in formats:
         with connect(settings.warehouse) as con:
             year_rows = read_year(con, batch.year)
@@ -388,7 +390,27 @@ def draw_reports(settings: Settings, batch: Batch, run_id: str, formats: tuple[s
                                       validation_written=True))
     for warning in dict.fromkeys(warnings):
         print(f"警告：{warning}")  # the flow logs prints; the CLI repeats it in its summary
+    if failed:
+        _record_drawing_failures(settings, batch, run_id, failed)
     return paths
+
+
+_FORMAT_NAMES = {"html": "网页", "xlsx": "Excel", "docx": "Word", "png": "图片"}
+
+
+def _record_drawing_failures(settings: Settings, batch: Batch, run_id: str, failed: list[tuple[str, str, str]]) -> None:
+    """Each department whose report could not be drawn in a format gets a finding saying so (its data is
+    loaded; its other formats are drawn)."""
+    files = {d.dept_code: d.file for d in batch.accepted}
+    findings = [Finding("warning", "publish.draw_failed",
+                        f"该部门的{_FORMAT_NAMES.get(fmt, fmt)}报告未能生成（{reason}），数据已载入，其他格式照常生成；"
+                        "请将该工作簿转交数据管理员", files.get(code, code), dept_code=code)
+                for code, fmt, reason in failed]
+    for finding in findings:
+        print(f"警告：{finding}")
+    batch.findings.extend(findings)
+    with connect(settings.warehouse) as con:
+        append(con, "audit.validation_issues", _findings_frame(findings, run_id, batch.year))
 
 
 def write_validation_report(settings: Settings, batch: Batch, run_id: str) -> list[Path]:

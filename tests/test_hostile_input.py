@@ -102,3 +102,37 @@ def test_formula_and_markdown_payloads_are_shown_as_text(tmp_path, prefect_serve
                                     "rule": "number.not_a_number", "message": "金额不是数字", "value": image}])
     row = next(line for line in shown.splitlines() if "number.not_a_number" in line)
     assert "](" not in row and "<img" not in row and "&lt;img" in row
+
+
+def test_a_thousand_indicators_under_one_heading_draw_in_every_format(tmp_path, prefect_server):
+    import dataclasses
+
+    from jixiao_synth.seed import SEED_BOOK
+    from jixiao_synth.workbook import Indicator, write_workbook
+
+    many = tuple(Indicator("产出指标", "数量指标", f"指标{i}", "100例", "101例") for i in range(1000))
+    year_dir = tmp_path / "raw" / "2022"
+    write_workbook(dataclasses.replace(SEED_BOOK, indicators=SEED_BOOK.indicators + many), year_dir / "区残联.xlsx")
+    out = tmp_path / "reports"
+    summary = run_year(2022, tmp_path / "raw", tmp_path / "w" / "j.duckdb", out, formats=["html", "xlsx", "docx"])
+    assert summary.loaded == ("PY-DPF",)
+    with zipfile.ZipFile(out / "2022" / "PY-DPF" / "PY-DPF_2022.docx") as docx:
+        document = docx.read("word/document.xml").decode()
+    assert "指标999" in document and document.count('w:val="restart"') >= 2  # 产出指标 and 数量指标 merged down
+
+
+def test_a_drawing_that_fails_is_a_finding_and_the_rest_is_drawn(tmp_path, prefect_server):
+    from tests.conftest import SEED_WORKBOOK
+
+    year_dir = tmp_path / "raw" / "2022"
+    year_dir.mkdir(parents=True)
+    (year_dir / SEED_WORKBOOK.name).write_bytes(SEED_WORKBOOK.read_bytes())
+    out = tmp_path / "reports"
+    (out / "2022" / "PY-DPF" / "PY-DPF_2022.docx").mkdir(parents=True)  # where Word's file should go, a folder
+    warehouse = tmp_path / "w" / "j.duckdb"
+    summary = run_year(2022, tmp_path / "raw", warehouse, out, formats=["html", "xlsx", "docx"])
+    assert summary.loaded == ("PY-DPF",) and (out / "2022" / "PY-DPF" / "PY-DPF_2022.xlsx").exists()
+    settings = type("S", (), {"warehouse": warehouse})
+    failed = query(settings, "select dept_code, message from audit.validation_issues where rule = 'publish.draw_failed'")
+    assert [f["dept_code"] for f in failed] == ["PY-DPF"] and "Word" in failed[0]["message"]
+    assert "publish.draw_failed" in (out / "2022" / "validation.csv").read_text(encoding="utf-8-sig")

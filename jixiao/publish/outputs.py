@@ -55,16 +55,16 @@ def department_files(dept_code: str, year: int | str, formats: Sequence[str] = F
 class Written:
     paths: list[Path] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str, str]] = field(default_factory=list)  # (部门编码, format, what went wrong)
 
 
-def draw_chunk(jobs) -> list[tuple[list[Path], list[str]]]:
+def draw_chunk(jobs) -> list[Written]:
     """(folder, source note, report frames, formats) jobs drawn in one process: the unit of work of a
     drawing process; the chunk's pictures share one browser."""
     if not jobs:
         return []
     reports = [(folder, department_report(source=source, **frames)) for folder, source, frames, _ in jobs]
-    written = write_departments(reports, jobs[0][3])
-    return [(written.paths, written.warnings)]
+    return [write_departments(reports, jobs[0][3])]
 
 
 def write_departments(reports: Iterable[tuple[Path, DepartmentReport]], formats: Sequence[str]) -> Written:
@@ -74,14 +74,14 @@ def write_departments(reports: Iterable[tuple[Path, DepartmentReport]], formats:
     folders = []
     for folder, report in reports:
         folders.append(folder)
-        if "html" in formats:
-            written.paths.extend(write_html(report, folder))
-        if "xlsx" in formats:
-            written.paths.append(write_workbook(report.tables, report.sentences, report.title,
-                                                folder / f"{file_stem(report.dept_code, report.year)}.xlsx"))
-        if "docx" in formats:
-            written.paths.append(write_document(report.tables, report.sentences, report.title, report.source,
-                                                folder / f"{file_stem(report.dept_code, report.year)}.docx"))
+        for fmt in ("html", "xlsx", "docx"):
+            if fmt not in formats:
+                continue
+            # One department's drawing failing is that department's finding, not the district's failed run.
+            try:
+                written.paths.extend(_draw(fmt, report, folder))
+            except Exception as exc:
+                written.failed.append((report.dept_code, fmt, f"{type(exc).__name__}: {str(exc)[:200]}"))
         if "png" in formats:
             pictures.extend((gt, folder / f"{key}.png") for key, gt in report.drawn.items())
     if pictures:
@@ -91,6 +91,15 @@ def write_departments(reports: Iterable[tuple[Path, DepartmentReport]], formats:
             written.warnings.append(warning)
     _remove_stale(folders, formats, written.paths)
     return written
+
+
+def _draw(fmt: str, report: DepartmentReport, folder: Path) -> list[Path]:
+    stem = folder / file_stem(report.dept_code, report.year)
+    if fmt == "html":
+        return write_html(report, folder)
+    if fmt == "xlsx":
+        return [write_workbook(report.tables, report.sentences, report.title, stem.with_suffix(".xlsx"))]
+    return [write_document(report.tables, report.sentences, report.title, report.source, stem.with_suffix(".docx"))]
 
 
 # Per-table files whose set changes with the data (no 表1-1 without tasks).

@@ -92,6 +92,19 @@ def _repeat_as_header(row) -> None:
     trpr.append(header)
 
 
+def _merge_down(column: list) -> object:
+    """Cells of one column merged top to bottom, as Word marks it (vMerge restart, then continue).
+    python-docx's Cell.merge grows a vertical span one row per level of recursion, past Python's
+    limit at about a thousand rows under one 二级指标; the marks it would leave are set here directly."""
+    top, *below = column
+    if below:
+        top._tc.vMerge = "restart"
+        for cell in below:
+            cell.text = ""  # a continued cell shows the top one's text; its own would be hidden, stale
+            cell._tc.vMerge = "continue"
+    return top
+
+
 def add_table(doc, table: ReportTable) -> None:
     """The caption (the table's title), the table, then its notes and source."""
     caption = doc.add_paragraph()
@@ -143,7 +156,7 @@ def add_table(doc, table: ReportTable) -> None:
             runs = [(m[0], m[-1]) for _, m in groups if len(m) > 1]
         for first, last in runs:
             text = cell_text(table.rows[first][column.key], column.kind)
-            merged = cells[position[first]][c].merge(cells[position[last]][c])
+            merged = _merge_down([row[c] for row in cells[position[first]:position[last] + 1]])
             _fill(merged, text, right=column.is_number)
             merged.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.TOP
 
