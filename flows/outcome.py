@@ -16,7 +16,7 @@ from pathlib import Path
 
 from prefect.states import Completed, Failed, State
 
-from jixiao.load.warehouse import connect
+from jixiao.load.warehouse import connect, has_tables
 from jixiao.pipeline import RunSummary
 from jixiao.publish.display import fmt_percent, fmt_score
 from jixiao.publish.neutral import markdown_text
@@ -31,15 +31,15 @@ FINDINGS_SHOWN = 50
 def department_rows(settings: Settings, run_id: str) -> list[dict]:
     """One row per workbook of the run: its score, grade and execution rate as the report shows them."""
     with connect(settings.warehouse) as con:
-        marts = con.execute("select count(*) from duckdb_tables() "
-                            "where schema_name = 'mart' and table_name = 'department_summary'").fetchall()[0][0]
-        query = sql_file("reports/run_departments.sql" if marts else "reports/run_departments_none_loaded.sql")
+        loaded_ever = has_tables(con, "mart.department_summary")
+        query = sql_file("reports/run_departments.sql" if loaded_ever else "reports/run_departments_none_loaded.sql")
         rows = con.sql(query, params={"run": run_id, "year": settings.year}).pl().to_dicts()
     return [
         {
-            "部门编码": markdown_text(r["dept_code"] or "—"),
-            "部门名称": markdown_text(r["dept_name"] or "—"),
-            "工作簿": markdown_text(r["file"]),
+            # A table artifact shows its cells as text; only the markdown artifact needs escaping.
+            "部门编码": r["dept_code"] or "—",
+            "部门名称": r["dept_name"] or "—",
+            "工作簿": r["file"],
             "状态": "已载入" if r["is_loaded"] else "被拒收",
             "得分": fmt_score(r["total_score"]),
             "等级": r["grade"] or "—",

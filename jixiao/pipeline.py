@@ -42,7 +42,7 @@ from jixiao.publish.bureau_index import read_year, write_year_index
 from jixiao.publish.display import fmt_percent, fmt_score, fmt_wan
 from jixiao.publish.outputs import FORMATS, department_files
 from jixiao.publish.validation_report import write_validation_report as write_validation_pages
-from jixiao.settings import Settings
+from jixiao.settings import Settings, sql_file
 
 REJECTED_REASON = "该部门工作簿存在错误，整体未载入，请先修正错误"
 
@@ -103,17 +103,14 @@ def start_run(settings: Settings, run_id: str, *, force: bool = False) -> bool:
     with connect(settings.warehouse) as con:
         ensure_tables(con, settings.sql_dir)
         con.execute("begin transaction")
-        con.execute("update audit.runs set status = 'interrupted' where status = 'running'")
-        con.execute(
-            "insert into audit.runs (run_id, started_at, year, status, parameters, jixiao_version, code_version, forced) "
-            "values (?, ?, ?, 'running', ?, ?, ?, ?)",
-            [run_id, now, settings.year, parameters, version("jixiao"), code_version(), force],
-        )
+        con.execute(sql_file("ledger/interrupt_dead_runs.sql"))
+        con.execute(sql_file("ledger/start_run.sql"), {
+            "run_id": run_id, "started_at": now, "year": settings.year, "parameters": parameters,
+            "jixiao_version": version("jixiao"), "code_version": code_version(), "forced": force})
         append(con, "audit.run_inputs", inputs)
         unchanged = not force and is_repeat(change_plan(con, settings.year, inputs, parameters=parameters))
         if unchanged:
-            con.execute("update audit.runs set status = 'skipped', finished_at = ? where run_id = ?",
-                        [datetime.now(UTC), run_id])
+            _end_run(con, run_id, "skipped")
         con.execute("commit")
     return not unchanged
 
@@ -433,10 +430,7 @@ def finish_run(settings: Settings, run_id: str, batch: Batch, mismatches: list[F
     loaded = tuple(sorted(d.dept_code for d in batch.accepted))
     rejected = tuple(f"{d.file}（{d.dept_code or '部门编码未知'}）" for d in batch.rejected)
     with connect(settings.warehouse) as con:
-        con.execute(
-            "update audit.runs set finished_at = ?, status = ?, departments_loaded = ?, departments_rejected = ? where run_id = ?",
-            [datetime.now(UTC), "partial" if rejected else "completed", len(loaded), len(rejected), run_id],
-        )
+        _end_run(con, run_id, "partial" if rejected else "completed", len(loaded), len(rejected))
     findings = batch.findings + mismatches
     return RunSummary(
         run_id, settings.year, loaded, rejected,
@@ -455,8 +449,12 @@ def export_marts(settings: Settings, batch: Batch) -> list[Path]:
 
 def fail_run(settings: Settings, run_id: str) -> None:
     with connect(settings.warehouse) as con:
-        con.execute("update audit.runs set finished_at = ?, status = 'failed' where run_id = ?",
-                    [datetime.now(UTC), run_id])
+        _end_run(con, run_id, "failed")
+
+
+def _end_run(con, run_id: str, status: str, loaded: int | None = None, rejected: int | None = None) -> None:
+    con.execute(sql_file("ledger/end_run.sql"), {"run_id": run_id, "finished_at": datetime.now(UTC), "status": status,
+                                                 "loaded": loaded, "rejected": rejected})
 
 
 __all__ = [

@@ -102,3 +102,20 @@ def test_an_unknown_dept_is_a_usage_error_that_changes_no_department(seed_raw, t
     assert run.returncode == 2, run.stdout + run.stderr
     assert "NOPE" in run.stdout and "Traceback" not in run.stdout + run.stderr
     assert (query(settings, status), query(settings, marts)) == before
+
+
+@pytest.mark.slow
+def test_a_warehouse_of_a_newer_schema_is_refused_and_left_as_it_was(seed_raw, tmp_path, prefect_api_url):
+    import duckdb
+
+    warehouse = tmp_path / "warehouse" / "jixiao.duckdb"
+    common = ("run", "--year", "2022", "--raw", str(seed_raw), "--warehouse", str(warehouse),
+              "--out", str(tmp_path / "out"), "--formats", "none")
+    assert _jixiao(*common, env={"PREFECT_API_URL": prefect_api_url}).returncode == 0
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("insert into audit.schema_migrations (version, name) values (999, 'from_the_future')")
+    before = warehouse.read_bytes()
+    run = _jixiao(*common, "--force", env={"PREFECT_API_URL": prefect_api_url})
+    assert run.returncode == 4, run.stdout + run.stderr
+    assert "更新版本的 jixiao" in run.stdout and "Traceback" not in run.stdout + run.stderr
+    assert warehouse.read_bytes() == before

@@ -20,7 +20,7 @@ import polars as pl
 
 from jixiao.ingest.read import workbook_paths
 from jixiao.load.ledger import code_version, input_name, sha256
-from jixiao.load.warehouse import connect
+from jixiao.load.warehouse import connect, has_tables
 from jixiao.publish.outputs import FORMATS
 from jixiao.settings import SQL_DIR
 
@@ -107,10 +107,7 @@ def _plans(warehouse: Path, inputs: dict[int, pl.DataFrame]) -> dict[int, list[P
     if not warehouse.exists():
         return None
     with connect(warehouse, read_only=True) as con:
-        ledger = con.execute("select count(*) from duckdb_tables() where schema_name = 'audit' "
-                             "and table_name in ('runs', 'run_inputs', 'department_status')").fetchall()[0][0]
-        if ledger < 3 or not con.execute("select count(*) from duckdb_tables() where schema_name = 'raw' "
-                                         "and table_name = 'departments'").fetchall()[0][0]:
+        if not has_tables(con, "audit.runs", "audit.run_inputs", "audit.department_status", "raw.departments"):
             return None
         return {year: change_plan(con, year, current, parameters=None) for year, current in inputs.items()}
 

@@ -21,13 +21,12 @@ import duckdb
 import polars as pl
 
 from jixiao.domain import Department
+from jixiao.load.warehouse import has_tables
 from jixiao.settings import sql_file
 
 
 def _has_summary(con: duckdb.DuckDBPyConnection) -> bool:
-    return bool(con.execute(
-        "select count(*) from duckdb_tables() where schema_name = 'mart' and table_name = 'department_summary'"
-    ).fetchall()[0][0])
+    return has_tables(con, "mart.department_summary")
 
 
 def run_statuses(con: duckdb.DuckDBPyConnection, year: int, departments: list[Department]) -> pl.DataFrame:

@@ -40,6 +40,10 @@ class WarehouseLocked(RuntimeError):
     pass
 
 
+class NewerWarehouse(RuntimeError):
+    """The warehouse was written by a newer jixiao (a higher schema version): refused, never written."""
+
+
 # DuckDB takes up to 80% of the machine's memory by default; past this bound it spills to
 # disk (<warehouse>.tmp/) instead, so a province's load stays within the run's memory budget.
 MEMORY_LIMIT = os.environ.get("JIXIAO_DUCKDB_MEMORY", "256MB")
@@ -125,6 +129,10 @@ def migrate(con: duckdb.DuckDBPyConnection, sql_dir: Path) -> int:
     current = schema_version(con)
     steps = migrations(sql_dir)
     latest = max((n for n, _, _ in steps), default=1)
+    if current > latest:
+        # Written by a newer jixiao: its tables may mean what this code does not know; writing would corrupt them.
+        raise NewerWarehouse(f"the warehouse is at schema version {current}, newer than this jixiao's {latest}: "
+                             "upgrade jixiao before writing to it")
     con.execute("create schema if not exists audit")
     con.execute("create table if not exists audit.schema_migrations "
                 "(version integer primary key, name varchar, applied_at timestamptz default now())")
@@ -138,6 +146,12 @@ def migrate(con: duckdb.DuckDBPyConnection, sql_dir: Path) -> int:
             con.execute("insert into audit.schema_migrations (version, name) values (?, ?)", [number, name])
     con.execute((sql_dir / "ddl.sql").read_text(encoding="utf-8"))
     return max(current, latest)
+
+
+def has_tables(con: duckdb.DuckDBPyConnection, *names: str) -> bool:
+    """Whether every one of these `schema.table` names exists (a fresh warehouse has no marts yet)."""
+    present = {f"{s}.{t}" for s, t in con.execute("select schema_name, table_name from duckdb_tables()").fetchall()}
+    return set(names) <= present
 
 
 def quote(identifier: str) -> str:

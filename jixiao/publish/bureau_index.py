@@ -21,6 +21,7 @@ import duckdb
 import polars as pl
 from great_tables import GT
 
+from jixiao.load.warehouse import has_tables
 from jixiao.publish.display import MISSING, fmt_number, fmt_percent, fmt_score, round_half_up
 from jixiao.publish.outputs import department_files
 from jixiao.publish.report import finish_table, html_page
@@ -74,9 +75,7 @@ _SORT_SCRIPT = """
 
 def read_year(con: duckdb.DuckDBPyConnection, year: int) -> pl.DataFrame:
     """Every department of the year in the warehouse, with last year's figures when there are any."""
-    present = {r[0] for r in con.execute(
-        "select table_schema || '.' || table_name from information_schema.tables").fetchall()}
-    if "mart.department_summary" not in present:
+    if not has_tables(con, "mart.department_summary"):
         return pl.DataFrame()
     return con.sql(sql_file("reports/year_index.sql"), params={"year": year}).pl()
 
