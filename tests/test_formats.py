@@ -15,6 +15,7 @@ from decimal import Decimal
 
 import pytest
 from docx import Document
+from docx.oxml.ns import qn
 from openpyxl import load_workbook
 from PIL import Image, ImageChops
 
@@ -161,6 +162,10 @@ def test_word_has_the_sentences_and_native_tables(drawn):
     for sentence in sentences_of(m).values():
         assert sentence in paragraphs
     assert len(doc.tables) == 5
+    # the filed report's own title, and Chinese text as Word should check and set it
+    assert paragraphs[0] == doc.core_properties.title == "2022年度广州市番禺区残疾人联合会部门整体支出绩效自评报告"
+    lang = doc.styles.element.find(qn("w:docDefaults")).find(qn("w:rPrDefault")).find(qn("w:rPr")).find(qn("w:lang"))
+    assert {lang.get(qn(a)) for a in ("w:val", "w:eastAsia")} == {"zh-CN"}
     captions = [t for t in paragraphs if t.startswith("表")]
     assert [c[:4] for c in captions] == ["表1-1", "表1-2", "表2-1", "表2-2", "表2-3"]
 

@@ -99,7 +99,7 @@ def _draw(fmt: str, report: DepartmentReport, folder: Path) -> list[Path]:
         return write_html(report, folder)
     if fmt == "xlsx":
         return [write_workbook(report.tables, report.sentences, report.title, stem.with_suffix(".xlsx"))]
-    return [write_document(report.tables, report.sentences, report.title, report.source, stem.with_suffix(".docx"))]
+    return [write_document(report.tables, report.sentences, report.report_title, report.source, stem.with_suffix(".docx"))]
 
 
 # Per-table files whose set changes with the data (no 表1-1 without tasks).

@@ -292,6 +292,11 @@ class DepartmentReport:
     def title(self) -> str:
         return f"{self.dept_name}{self.year}年度部门整体支出绩效自评"
 
+    @property
+    def report_title(self) -> str:
+        """The title the filed report carries (2022年度番禺区残疾人联合会部门整体支出绩效自评报告)."""
+        return f"{self.year}年度{self.dept_name}部门整体支出绩效自评报告"
+
     def table(self, key: str) -> ReportTable | None:
         return next((t for t in self.tables if t.key == key), None)
 

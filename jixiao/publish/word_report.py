@@ -59,7 +59,22 @@ def _new_document(title: str):
     props = doc.core_properties
     props.title, props.author, props.created, props.modified = title, "jixiao", _CREATED, _CREATED
     props.last_modified_by, props.revision = "jixiao", 1
+    props.language = "zh-CN"
+    _chinese_by_default(doc)
     return doc
+
+
+def _chinese_by_default(doc) -> None:
+    """python-docx's template marks text en-US (and East Asian text ja-JP): Word then checks spelling and
+    picks fonts as for those languages. The report is Chinese."""
+    defaults = doc.styles.element.find(qn("w:docDefaults"))
+    run = defaults.find(qn("w:rPrDefault")).find(qn("w:rPr"))
+    lang = run.find(qn("w:lang"))
+    if lang is None:
+        lang = OxmlElement("w:lang")
+        run.append(lang)
+    for attribute in ("w:val", "w:eastAsia", "w:bidi"):
+        lang.set(qn(attribute), "zh-CN")
 
 
 def _shade(cell: _Cell, fill: str) -> None:
