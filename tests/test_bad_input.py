@@ -334,6 +334,7 @@ def test_a_cell_far_away(edu):
     assert f.sheet == "项目支出" and "1048576" in f.message
 
 
+@pytest.mark.slow
 def test_a_million_row_sheet(edu):
     rows = "".join(f'<row r="{i}"><c r="A{i}"><v>1</v></c></row>' for i in range(1, 1_000_001)).encode()
     patch_sheet(edu, "绩效指标", lambda xml: re.sub(rb"<sheetData>.*</sheetData>", b"<sheetData>" + rows + b"</sheetData>",

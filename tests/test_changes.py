@@ -61,6 +61,7 @@ def run_html(settings):
                     list(settings.departments) or None, formats=["html"])
 
 
+@pytest.mark.slow
 def test_a_year_is_due_until_a_full_run_read_its_workbooks(raw_dir, settings_for, prefect_server):
     seed_year(raw_dir, 2021)
     workbook = seed_year(raw_dir, 2022)

@@ -57,6 +57,7 @@ def rows(settings, table: str, codes: list[str], year: int = 2022) -> list[dict]
                            "order by all", [year, codes])
 
 
+@pytest.mark.slow
 def test_a_rerun_of_some_departments_leaves_every_mart_as_its_model_over_the_whole_warehouse(raw, settings_for):
     settings = settings_for(raw, force=True)
     load(settings_for(raw, 2021, force=True))

@@ -135,6 +135,7 @@ def district(prefect_server, tmp_path_factory):
     return manifest, Settings(2022, root / "raw", warehouse, root / "reports"), summary
 
 
+@pytest.mark.slow
 def test_good_workbooks_load_with_the_figures_they_were_made_from(district):
     manifest, settings, summary = district
     good = sorted(f.dept_code for f in manifest.files if f.broken is None)
