@@ -145,6 +145,8 @@ def _crash_message(exc: BaseException) -> str:
     """What happened, in a clerk's words, and what to do."""
     import errno
 
+    from jixiao.load.warehouse import NewerWarehouse
+
     chain = [exc]
     while chain[-1].__cause__ or chain[-1].__context__:
         chain.append(chain[-1].__cause__ or chain[-1].__context__)
@@ -156,7 +158,7 @@ def _crash_message(exc: BaseException) -> str:
     if "ConnectError" in text or "Connection refused" in text or "PREFECT_API_URL" in text:
         return ("运行失败：无法连接 Prefect 服务器。请确认 PREFECT_API_URL 指向正在运行的服务器"
                 "（或取消该设置，使用临时服务器）后重新运行。")
-    if "newer" in text and "warehouse" in text:
+    if any(isinstance(e, NewerWarehouse) for e in chain):
         return "运行失败：数据仓库由更新版本的 jixiao 写入，本版本不能写入。请升级 jixiao 后重新运行。"
     if "duckdb" in text.lower() or "IOException" in text or "Corrupt" in text:
         return ("运行失败：数据仓库文件无法打开或已损坏。请从备份恢复数据仓库文件，或换一个 --warehouse 路径"

@@ -26,7 +26,7 @@ from jixiao.families.department import DEPARTMENT as FAMILY
 from jixiao.ingest.frames import ReadBatch
 from jixiao.ingest.read import department_inputs
 from jixiao.ingest.safe_text import shown_name
-from jixiao.load.changes import change_plan, is_repeat
+from jixiao.load.changes import change_plan, current_inputs, is_repeat
 from jixiao.load.department_status import record_department_status
 from jixiao.load.export import export_year
 from jixiao.load.ledger import code_version, input_fingerprints, parameters_json
@@ -208,7 +208,7 @@ def _current_inputs(con, settings: Settings, run_id: str | None) -> pl.DataFrame
     """(name, sha256) of today's inputs: the run's own ledger rows hold them (start_run wrote them);
     only a caller outside a run hashes the files here."""
     if run_id is None:
-        return input_fingerprints(settings.year_dir).select("name", "sha256")
+        return current_inputs(settings.year_dir)
     return con.sql("select name, sha256 from audit.run_inputs where run_id = $run", params={"run": run_id}).pl()
 
 

@@ -86,15 +86,22 @@ def test_a_corrupt_warehouse_or_a_dead_prefect_api_exits_4_with_a_message_and_a_
     assert "无法连接 Prefect 服务器" in dead.stdout and "Traceback" not in dead.stdout + dead.stderr
 
 
-@pytest.mark.slow
-def test_an_unknown_dept_is_a_usage_error_that_changes_no_department(seed_raw, tmp_path, prefect_api_url):
-    from tests.conftest import query
-
+def _loaded(seed_raw: Path, tmp_path: Path, api: str, formats: str) -> tuple[Path, tuple[str, ...]]:
+    """A warehouse the seed was loaded into by `jixiao run`, and the arguments of that run."""
     warehouse = tmp_path / "warehouse" / "jixiao.duckdb"
     common = ("run", "--year", "2022", "--raw", str(seed_raw), "--warehouse", str(warehouse),
-              "--out", str(tmp_path / "out"), "--formats", "html")
-    assert _jixiao(*common, env={"PREFECT_API_URL": prefect_api_url}).returncode == 0
-    settings = type("S", (), {"warehouse": warehouse})
+              "--out", str(tmp_path / "out"), "--formats", formats)
+    assert _jixiao(*common, env={"PREFECT_API_URL": api}).returncode == 0
+    return warehouse, common
+
+
+@pytest.mark.slow
+def test_an_unknown_dept_is_a_usage_error_that_changes_no_department(seed_raw, tmp_path, prefect_api_url):
+    from jixiao.settings import Settings
+    from tests.conftest import query
+
+    warehouse, common = _loaded(seed_raw, tmp_path, prefect_api_url, "html")
+    settings = Settings(2022, seed_raw, warehouse, tmp_path / "out")
     status = "select * from audit.department_status order by all"
     marts = "select * exclude (run_id) from mart.department_summary order by all"
     before = query(settings, status), query(settings, marts)
@@ -108,10 +115,7 @@ def test_an_unknown_dept_is_a_usage_error_that_changes_no_department(seed_raw, t
 def test_a_warehouse_of_a_newer_schema_is_refused_and_left_as_it_was(seed_raw, tmp_path, prefect_api_url):
     import duckdb
 
-    warehouse = tmp_path / "warehouse" / "jixiao.duckdb"
-    common = ("run", "--year", "2022", "--raw", str(seed_raw), "--warehouse", str(warehouse),
-              "--out", str(tmp_path / "out"), "--formats", "none")
-    assert _jixiao(*common, env={"PREFECT_API_URL": prefect_api_url}).returncode == 0
+    warehouse, common = _loaded(seed_raw, tmp_path, prefect_api_url, "none")
     with duckdb.connect(str(warehouse)) as con:
         con.execute("insert into audit.schema_migrations (version, name) values (999, 'from_the_future')")
     before = warehouse.read_bytes()

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from flows.year import run_year
-from jixiao.ingest.sheets import spec_for_sheet
+from jixiao.ingest.sheets import DEPARTMENT_SHEETS
+from jixiao.settings import Settings
 from jixiao_synth.synth import synthesize
 from tests.conftest import query
 from tests.workbook_files import edit, grids
@@ -33,7 +34,7 @@ def _district(tmp_path: Path) -> Path:
 
 def _task_cell(path: Path) -> tuple[str, str, str]:
     """The tasks sheet of a workbook, the A1 reference of its first task's name, and that name."""
-    sheet, grid = next((name, grid) for name, grid in grids(path).items() if spec_for_sheet(name).key == "tasks")
+    sheet, grid = next((name, grid) for name, grid in grids(path).items() if DEPARTMENT_SHEETS.spec_for(name).key == "tasks")
     header = next(r for r, row in enumerate(grid) if any("任务" in str(v) for v in row[1:]))
     column = next(c for c, v in enumerate(grid[header]) if "任务" in str(v))
     return sheet, f"{chr(65 + column)}{header + 2}", grid[header + 1][column]
@@ -53,7 +54,7 @@ def test_control_characters_and_odd_names_are_findings_not_a_failed_year(tmp_pat
     summary = run_year(2022, tmp_path / "raw", warehouse, out, formats=["html", "docx", "xlsx"])
 
     assert sorted(summary.loaded) == ["D0001", "D0002", "D0003"]
-    settings = type("S", (), {"warehouse": warehouse})
+    settings = Settings(2022, tmp_path / "raw", warehouse, out)
     tasks = query(settings, "select task from mart.task_outcomes where dept_code = 'D0001'")
     assert task + "续" in {r["task"] for r in tasks}
     issues = {(r["file"], r["sheet"], r["cell"], r["rule"]) for r in query(
@@ -78,7 +79,7 @@ def test_a_first_run_in_which_nothing_loads_finishes_with_its_pages(tmp_path, pr
     warehouse, out = tmp_path / "warehouse" / "jixiao.duckdb", tmp_path / "reports"
     summary = run_year(2022, tmp_path / "raw", warehouse, out, formats=["html"])
     assert summary.loaded == () and summary.rejected == ("说明.txt（部门编码未知）",)
-    settings = type("S", (), {"warehouse": warehouse})
+    settings = Settings(2022, tmp_path / "raw", warehouse, out)
     assert query(settings, "select status from audit.runs") == [{"status": "partial"}]
     assert "说明.txt" in (out / "2022" / "validation.csv").read_text(encoding="utf-8-sig")
 
@@ -132,7 +133,7 @@ def test_a_drawing_that_fails_is_a_finding_and_the_rest_is_drawn(tmp_path, prefe
     warehouse = tmp_path / "w" / "j.duckdb"
     summary = run_year(2022, tmp_path / "raw", warehouse, out, formats=["html", "xlsx", "docx"])
     assert summary.loaded == ("PY-DPF",) and (out / "2022" / "PY-DPF" / "PY-DPF_2022.xlsx").exists()
-    settings = type("S", (), {"warehouse": warehouse})
+    settings = Settings(2022, tmp_path / "raw", warehouse, out)
     failed = query(settings, "select dept_code, message from audit.validation_issues where rule = 'publish.draw_failed'")
     assert [f["dept_code"] for f in failed] == ["PY-DPF"] and "Word" in failed[0]["message"]
     assert "publish.draw_failed" in (out / "2022" / "validation.csv").read_text(encoding="utf-8-sig")

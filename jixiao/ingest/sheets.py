@@ -155,11 +155,6 @@ class SheetSet:
 DEPARTMENT_SHEETS = SheetSet(SHEETS)
 
 
-def spec_for_sheet(sheet_name: str) -> SheetSpec | None:
-    """The department-wide form's sheet of this name or alias."""
-    return DEPARTMENT_SHEETS.spec_for(sheet_name)
-
-
 # 基本情况 keys: English key, label, required, kind. A label may carry a unit suffix.
 BASIC_KEYS: tuple[tuple[str, str, bool, Kind], ...] = (
     ("dept_name", "部门名称", True, "text"),

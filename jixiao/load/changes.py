@@ -19,7 +19,7 @@ import duckdb
 import polars as pl
 
 from jixiao.ingest.read import workbook_paths
-from jixiao.load.ledger import code_version, input_name, sha256
+from jixiao.load.ledger import code_version, input_fingerprints
 from jixiao.load.warehouse import connect, has_tables
 from jixiao.publish.outputs import FORMATS
 from jixiao.settings import SQL_DIR
@@ -61,8 +61,7 @@ def is_repeat(plan: list[Planned]) -> bool:
 
 
 def current_inputs(year_dir: Path) -> pl.DataFrame:
-    rows = [(input_name(p, year_dir), sha256(p)) for p in workbook_paths(year_dir)]
-    return pl.DataFrame(rows, schema={"name": pl.String, "sha256": pl.String}, orient="row")
+    return input_fingerprints(year_dir).select("name", "sha256")
 
 
 class InputsChanging(RuntimeError):
