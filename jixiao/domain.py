@@ -1,4 +1,5 @@
-"""The domain's types: a finding (what a clerk reads and a data engineer queries) and a department as read."""
+"""The domain's types: a finding (what a clerk reads and a data engineer queries), and the inputs as read:
+a department's workbook and a project form."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ class Finding:
     cell: str | None = None
     value: str | None = None
     dept_code: str | None = None
+    project_key: str | None = None  # a project form's identity (jixiao/families/project/tables.py)
 
     def located(self) -> str:
         where = self.file
@@ -49,8 +51,41 @@ def cell_ref(row: int, col: int) -> str:
     return f"{letters}{row}"
 
 
+class _Findings:
+    """Findings and quarantined rows of one input as read, each naming its file, sheet and cell."""
+
+    file: str
+    findings: list[Finding]
+    quarantined: list[dict]
+
+    @property
+    def has_errors(self) -> bool:
+        return any(f.severity == "error" for f in self.findings)
+
+    def error(self, rule: str, message: str, sheet: str | None = None, cell: str | None = None, value: object = None) -> None:
+        self._add("error", rule, message, sheet, cell, value)
+
+    def warn(self, rule: str, message: str, sheet: str | None = None, cell: str | None = None, value: object = None) -> None:
+        self._add("warning", rule, message, sheet, cell, value)
+
+    def _identity(self) -> dict:
+        return {}
+
+    def _add(self, severity, rule, message, sheet, cell, value) -> None:
+        shown = None if value is None else normalize_text(value)
+        if shown is not None and len(shown) > limits.FINDING_VALUE_CHARS:
+            shown = shown[: limits.FINDING_VALUE_CHARS] + "…"
+        self.findings.append(Finding(severity, rule, message, self.file, sheet, cell, shown, **self._identity()))
+
+    def quarantine(self, sheet: str, row: int, cells: dict, reason: str, rule: str) -> None:
+        self.quarantined.append({
+            "file": self.file, "sheet": sheet, "row": row, "rule": rule, "reason": reason,
+            "cells": json.dumps({k: normalize_text(v) for k, v in cells.items()}, ensure_ascii=False),
+        })
+
+
 @dataclass
-class Department:
+class Department(_Findings):
     file: str
     year: int | None = None
     dept_code: str | None = None
@@ -63,24 +98,24 @@ class Department:
     basic_sheet: str | None = None  # the 基本情况 sheet as named in the workbook
     basic_cells: dict[str, str] = field(default_factory=dict)  # 基本情况 key (BASIC_KEYS) -> A1 of its value
 
-    @property
-    def has_errors(self) -> bool:
-        return any(f.severity == "error" for f in self.findings)
+    def _identity(self) -> dict:
+        return {"dept_code": self.dept_code}
 
-    def error(self, rule: str, message: str, sheet: str | None = None, cell: str | None = None, value: object = None) -> None:
-        self._add("error", rule, message, sheet, cell, value)
 
-    def warn(self, rule: str, message: str, sheet: str | None = None, cell: str | None = None, value: object = None) -> None:
-        self._add("warning", rule, message, sheet, cell, value)
+@dataclass
+class ProjectForm(_Findings):
+    """One 项目支出绩效自评表 as read: a sheet of a workbook that may hold several."""
 
-    def _add(self, severity, rule, message, sheet, cell, value) -> None:
-        shown = None if value is None else normalize_text(value)
-        if shown is not None and len(shown) > limits.FINDING_VALUE_CHARS:
-            shown = shown[: limits.FINDING_VALUE_CHARS] + "…"
-        self.findings.append(Finding(severity, rule, message, self.file, sheet, cell, shown, self.dept_code))
+    file: str
+    sheet: str
+    form_no: int  # its place among the workbook's project forms, from 1
+    year: int | None = None
+    project_key: str | None = None  # jixiao/families/project/tables.py: identity()
+    info: dict = field(default_factory=dict)  # the project_forms row's columns
+    rows: dict[str, list[dict]] = field(default_factory=dict)  # project_funds, project_indicators rows
+    findings: list[Finding] = field(default_factory=list)
+    quarantined: list[dict] = field(default_factory=list)
+    cells: dict[str, str] = field(default_factory=dict)  # info key -> A1 of its value, for findings
 
-    def quarantine(self, sheet: str, row: int, cells: dict, reason: str, rule: str) -> None:
-        self.quarantined.append({
-            "file": self.file, "sheet": sheet, "row": row, "rule": rule, "reason": reason,
-            "cells": json.dumps({k: normalize_text(v) for k, v in cells.items()}, ensure_ascii=False),
-        })
+    def _identity(self) -> dict:
+        return {"dept_code": None, "project_key": self.project_key}

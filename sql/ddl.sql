@@ -50,7 +50,8 @@ create table if not exists audit.validation_issues (
     severity varchar not null,            -- error, warning
     rule varchar not null,
     message varchar not null,
-    value varchar
+    value varchar,
+    project_key varchar                   -- a project form's identity; null for a department's finding
 );
 
 create table if not exists audit.quarantine (
@@ -62,7 +63,8 @@ create table if not exists audit.quarantine (
     row integer,
     rule varchar not null,
     reason varchar not null,
-    cells varchar                         -- JSON of the row as written
+    cells varchar,                        -- JSON of the row as written
+    project_key varchar                   -- a project form's identity; null for a department's row
 );
 
 -- One row per department-year a run has read: is what the marts hold still the latest
