@@ -21,7 +21,8 @@ from pathlib import Path
 
 import polars as pl
 
-from jixiao.ingest.frames import build_frames, read_department
+from jixiao.ingest.extract import read_department
+from jixiao.ingest.frames import build_frames
 from jixiao.ingest.read import department_inputs
 
 

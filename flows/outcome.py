@@ -104,12 +104,16 @@ def outcome_message(summary: RunSummary) -> str:
     loaded = f"已载入 {len(summary.loaded)} 个部门（{_some(summary.loaded) or '无'}）"
     if summary.rejected:
         loaded += f"；被拒收 {len(summary.rejected)} 个工作簿：{_some(summary.rejected)}，请按校验问题修正后重新运行"
+    if summary.forms_loaded or summary.forms_rejected:
+        loaded += f"；项目支出绩效自评表载入 {summary.forms_loaded} 张"
+    if summary.forms_rejected:
+        loaded += f"，被拒收 {len(summary.forms_rejected)} 张：{_some(summary.forms_rejected)}，请按校验问题修正后重新运行"
     return f"{summary.year} 年度：{loaded}。错误 {summary.errors} 条，警告 {summary.warnings} 条。"
 
 
 def run_state(summary: RunSummary) -> State:
-    """The year's final state: Completed, or Partial (Completed type) when workbooks were rejected."""
-    if summary.rejected:
+    """The year's final state: Completed, or Partial (Completed type) when workbooks or forms were rejected."""
+    if summary.exit_code:
         return Completed(name=PARTIAL, message=outcome_message(summary), data=summary)
     return Completed(message=outcome_message(summary), data=summary)
 

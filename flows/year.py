@@ -111,10 +111,12 @@ def run_year(
     force: bool = False,
     formats: list[str] | None = None,  # html, png, xlsx, docx; None: all, []: draw nothing
     runner: str = "local",  # "dask" when the flow runs with a DaskTaskRunner (see with_dask)
+    rules_file: Path | None = None,  # a bureau's own rule sets (docs/rule-sets.md)
 ) -> pipeline.RunSummary:
     settings = Settings(year, Path(raw_dir), Path(warehouse), Path(out_dir), tuple(departments or ()), ruleset, force,
-                        formats=None if formats is None else tuple(formats), runner=runner)
-    rulesets = load_rulesets()
+                        formats=None if formats is None else tuple(formats), runner=runner,
+                        rules_file=None if rules_file is None else Path(rules_file))
+    rulesets = load_rulesets(extra=settings.rules_file)
     run_id = pipeline.new_run_id()
     with pipeline.writer_lock(settings):  # one run per warehouse: the file lock queues them
         wait_for_workbooks(settings, run_id)

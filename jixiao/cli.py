@@ -36,7 +36,8 @@ def run(
     raw: Annotated[Path, typer.Option(help="Folder holding <year>/ workbooks.")] = Path("raw"),
     warehouse: Annotated[Path, typer.Option(help="DuckDB warehouse file.")] = Path("warehouse/jixiao.duckdb"),
     out: Annotated[Path, typer.Option(help="Where reports are written: OUT/<year>/<部门编码>/.")] = Path("warehouse/reports"),
-    rules: Annotated[str | None, typer.Option(help="Score rule set for every department (default: the workbook's 评分规则, else panyu_share).")] = None,
+    rules: Annotated[str | None, typer.Option(help="Score rule set for every department, or for every project form (default: the workbook's 评分规则, else panyu_share; national_project for forms).")] = None,
+    rules_file: Annotated[Path | None, typer.Option("--rules-file", help="A TOML file of a bureau's own rule sets, beside the shipped ones (docs/rule-sets.md).")] = None,
     force: Annotated[bool, typer.Option("--force", help="Run even when the workbooks and the code are unchanged since the last finished run.")] = False,
     formats: Annotated[str, typer.Option("--formats", help="Outputs to draw, comma-separated: html,png,xlsx,docx; all; or none (the data path alone).")] = "all",
     runner: Annotated[str, typer.Option("--runner", help="local (this machine's cores) or dask (reading and drawing on a Dask cluster, via prefect-dask).")] = "local",
@@ -53,11 +54,15 @@ def run(
     except ValueError as exc:
         console.print(f"[red]--formats 无效：{exc}[/red]")
         raise typer.Exit(2) from None
-    if rules is not None:
-        from jixiao.check.rulesets import load_rulesets
+    if rules is not None or rules_file is not None:
+        from jixiao.check.rulesets import RuleFileError, load_rulesets
 
-        known = load_rulesets()
-        if rules not in known:
+        try:
+            known = load_rulesets(extra=rules_file)
+        except RuleFileError as exc:
+            console.print(f"[red]--rules-file 无效：{exc}[/red]")
+            raise typer.Exit(2) from None
+        if rules is not None and rules not in known:
             # A usage error: no run is recorded, no department's data or status is touched.
             console.print(f"[red]--rules 无效：评分规则“{rules}”不存在（可选：{'、'.join(known.descriptions)}）[/red]")
             raise typer.Exit(2)
@@ -73,7 +78,8 @@ def run(
         raise typer.Exit(2)
     for key, value in PREFECT_DEFAULTS.items():
         os.environ.setdefault(key, value)
-    summary = _run_flow(year, list(dept) or None, raw, warehouse, out, rules, force, chosen, runner, dask_address)
+    summary = _run_flow(year, list(dept) or None, raw, warehouse, out, rules, force, chosen, runner, dask_address,
+                        rules_file)
     if summary.skipped:
         console.print(f"{year} 年的工作簿和程序自上次运行以来均未变化，未重新处理（run {summary.run_id}；--force 可强制重跑）")
         raise typer.Exit(0)
@@ -83,7 +89,7 @@ def run(
     raise typer.Exit(summary.exit_code)
 
 
-def _run_flow(year, departments, raw, warehouse, out, rules, force, chosen, runner, dask_address):
+def _run_flow(year, departments, raw, warehouse, out, rules, force, chosen, runner, dask_address, rules_file=None):
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
     from flows.year import run_year
@@ -100,7 +106,8 @@ def _run_flow(year, departments, raw, warehouse, out, rules, force, chosen, runn
 
                 flow_fn = with_dask(dask_address)
             quiet.install()
-            return flow_fn(year, raw, warehouse, out, departments, rules, force, formats=list(chosen), runner=runner)
+            return flow_fn(year, raw, warehouse, out, departments, rules, force, formats=list(chosen), runner=runner,
+                           rules_file=rules_file)
     except WarehouseLocked as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(3) from None
@@ -260,6 +267,8 @@ def _print_summary(summary) -> None:
     table = Table(title=f"jixiao {summary.year} · run {summary.run_id}", show_header=False)
     table.add_row("已载入部门", _some(summary.loaded))
     table.add_row("被拒收部门", _some(summary.rejected, shown=50))
+    if summary.forms_loaded or summary.forms_rejected:
+        table.add_row("项目自评表", f"已载入 {summary.forms_loaded} 张；被拒收 {_some(summary.forms_rejected, shown=50)}")
     table.add_row("错误 / 警告", f"{summary.errors} / {summary.warnings}（其中与报告数值不一致 {summary.mismatches} 项）")
     table.add_row("数据仓库", summary.warehouse)
     folders = sorted({str(Path(p).parent) for p in summary.reports})

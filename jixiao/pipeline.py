@@ -21,8 +21,10 @@ import polars as pl
 from filelock import FileLock, Timeout
 
 from jixiao.check.rulesets import RuleSets, load_rulesets
-from jixiao.domain import Department, Finding
+from jixiao.domain import Department, Finding, ProjectForm
+from jixiao.families import read_chunk
 from jixiao.families.department import DEPARTMENT as FAMILY
+from jixiao.families.project import PROJECT
 from jixiao.ingest.frames import ReadBatch
 from jixiao.ingest.read import department_inputs
 from jixiao.ingest.safe_text import shown_name
@@ -35,12 +37,15 @@ from jixiao.load.warehouse import (
     append,
     connect,
     ensure_tables,
+    has_tables,
     replace_partitions,
 )
 from jixiao.parallel import map_chunks, pool_for
 from jixiao.publish.bureau_index import read_year, write_year_index
 from jixiao.publish.display import fmt_percent, fmt_score, fmt_wan
 from jixiao.publish.outputs import FORMATS, department_files
+from jixiao.publish.project_report import draw_forms
+from jixiao.publish.project_report import write_year as write_project_year
 from jixiao.publish.validation_report import write_validation_report as write_validation_pages
 from jixiao.settings import Settings, sql_file
 
@@ -53,10 +58,11 @@ class Batch:
     Not a dataclass, for the reason ReadBatch is not one (jixiao/ingest/frames.py)."""
 
     def __init__(self, year: int, departments: list[Department], frames: dict[str, pl.DataFrame],
-                 findings: list[Finding]) -> None:
+                 findings: list[Finding], forms: list[ProjectForm] | None = None) -> None:
         self.year = year
         self.departments = departments
-        self.frames = frames  # every department with a 部门编码; the load takes the accepted ones
+        self.forms = forms or []  # project forms
+        self.frames = frames  # every department with a 部门编码 and form with an identity; the load takes the accepted
         self.findings = findings
         self.quarantine: list[dict] = []
 
@@ -67,6 +73,14 @@ class Batch:
     @property
     def rejected(self) -> list[Department]:
         return [d for d in self.departments if d.has_errors]
+
+    @property
+    def accepted_forms(self) -> list[ProjectForm]:
+        return [f for f in self.forms if not f.has_errors]
+
+    @property
+    def rejected_forms(self) -> list[ProjectForm]:
+        return [f for f in self.forms if f.has_errors]
 
 
 @dataclass(frozen=True)
@@ -81,10 +95,12 @@ class RunSummary:
     reports: tuple[str, ...]
     warehouse: str
     skipped: bool = False  # inputs and code unchanged since the last finished run
+    forms_loaded: int = 0  # project forms
+    forms_rejected: tuple[str, ...] = ()  # "file › sheet（project）"
 
     @property
     def exit_code(self) -> int:
-        return 1 if self.rejected else 0
+        return 1 if self.rejected or self.forms_rejected else 0
 
 
 def new_run_id() -> str:
@@ -174,8 +190,8 @@ def read_inputs(settings: Settings, run_id: str | None = None) -> tuple[ReadBatc
         read = ReadBatch.joined([read, _read(settings, clashing, inputs)]).ordered(order)
     if left := len(standing.keys() & inputs.keys()) - len(clashing):
         print(f"{left} 个工作簿自上次载入以来未变化，沿用已有数据与报告")
-    files_read = len(read.departments)
-    if settings.departments:
+    files_read = read.files
+    if settings.departments:  # 部门编码 name department workbooks: a --dept run reads no project forms
         wanted = set(settings.departments)
         if unknown := sorted(wanted - {d.dept_code for d in read.departments} - set(standing.values())):
             raise UnknownDepartments(
@@ -188,7 +204,7 @@ def read_inputs(settings: Settings, run_id: str | None = None) -> tuple[ReadBatc
 def _read(settings: Settings, names: list[str], inputs: dict[str, Path]) -> ReadBatch:
     items = [(inputs[name], settings.year) for name in names]
     with pool_for(settings.runner, len(items)) as pool:
-        return ReadBatch.joined(map_chunks(pool, FAMILY.read_chunk, items))
+        return ReadBatch.joined(map_chunks(pool, read_chunk, items))
 
 
 def standing_inputs(settings: Settings, run_id: str | None = None) -> dict[str, str]:
@@ -218,14 +234,22 @@ def check_departments(read: ReadBatch | list[Department], year: int, rulesets: R
         read = ReadBatch.of(list(read))
     departments = read.departments
     _flag_duplicate_codes(departments)
+    chosen_for = {family: ruleset if ruleset and rulesets.families.get(ruleset) == family else None
+                  for family in ("department", "project")}
     for dept in departments:
-        dept.info["ruleset"] = ruleset or dept.info.get("ruleset") or rulesets.default
-        if dept.info["ruleset"] not in rulesets:
+        dept.info["ruleset"] = chosen_for["department"] or dept.info.get("ruleset") or rulesets.default
+        if rulesets.families.get(dept.info["ruleset"], "department") != "department":
+            dept.error("basic.ruleset_family",
+                       f"评分规则“{dept.info['ruleset']}”用于项目支出绩效自评表，不能用于部门整体支出绩效自评；"
+                       f"可用：{'、'.join(n for n, f in rulesets.families.items() if f == 'department')}",
+                       dept.basic_sheet or "基本情况", dept.basic_cells.get("ruleset"))
+        elif dept.info["ruleset"] not in rulesets:
             dept.error("basic.ruleset_unknown",
                        f"评分规则“{dept.info['ruleset']}”不存在，可用：{'、'.join(rulesets.descriptions)}",
                        dept.basic_sheet or "基本情况", dept.basic_cells.get("ruleset"))
     typed = [d for d in departments if d.dept_code is not None]
-    frames = {name: frame.filter(pl.col("dept_code").is_not_null()) if frame["dept_code"].null_count() else frame
+    frames = {name: frame.filter(pl.col("dept_code").is_not_null())
+              if name in FAMILY.tables and frame["dept_code"].null_count() else frame
               for name, frame in read.frames.items()}
     chosen = pl.DataFrame({"src_file": [d.file for d in typed], "ruleset": [d.info["ruleset"] for d in typed]},
                           schema={"src_file": pl.String, "ruleset": pl.String})
@@ -235,11 +259,32 @@ def check_departments(read: ReadBatch | list[Department], year: int, rulesets: R
     for finding in FAMILY.cross_checks(frames, columns, typed):
         by_file[finding.file].findings.append(finding)
     # frames: the load takes the accepted departments' rows (not a copy: a province's are large).
-    batch = Batch(year, departments, frames, [f for d in departments for f in d.findings])
+    forms = _check_forms(read, frames, chosen_for["project"] or rulesets.default_for("project"))
+    batch = Batch(year, departments, frames, [f for item in (*departments, *forms) for f in item.findings], forms)
     for dept in departments:
         batch.quarantine.extend({**q, "year": year, "dept_code": dept.dept_code} for q in dept.quarantined)
-    batch.quarantine.extend(_quarantine_rejected(read.frames, {d.file for d in departments if d.has_errors}, year))
+    for form in forms:
+        batch.quarantine.extend({**q, "year": year, "project_key": form.project_key} for q in form.quarantined)
+    batch.quarantine.extend(_quarantine_rejected(read.frames, {d.file for d in departments if d.has_errors}, year,
+                                                 FAMILY.tables))
+    batch.quarantine.extend(_quarantine_rejected(
+        read.frames, {(f.file, f.sheet) for f in forms if f.has_errors}, year, PROJECT.tables))
     return batch
+
+
+def _check_forms(read: ReadBatch, frames: dict[str, pl.DataFrame], ruleset: str) -> list[ProjectForm]:
+    """Project forms across the year: one identity one form, weights that add up; each form scored by `ruleset`."""
+    forms = read.forms
+    identified = [f for f in forms if f.project_key is not None]
+    for name in PROJECT.tables:
+        frames[name] = frames[name].filter(pl.col("project_key").is_not_null())
+    frames["project_forms"] = frames["project_forms"].with_columns(pl.lit(ruleset).alias("ruleset"))
+    for form in forms:
+        form.info["ruleset"] = ruleset
+    by_form = {(f.file, f.sheet): f for f in forms}
+    for finding in PROJECT.cross_checks(frames, {}, identified):
+        by_form[(finding.file, finding.sheet)].findings.append(finding)
+    return forms
 
 
 def _flag_duplicate_codes(departments: list[Department]) -> None:
@@ -251,36 +296,52 @@ def _flag_duplicate_codes(departments: list[Department]) -> None:
                        dept.basic_sheet or "基本情况", dept.basic_cells.get("dept_code"), dept.dept_code)
 
 
-def _quarantine_rejected(frames: dict[str, pl.DataFrame], rejected: set[str], year: int) -> list[dict]:
-    """Rejected departments' rows are kept, with the reason, rather than dropped."""
+def _quarantine_rejected(frames: dict[str, pl.DataFrame], rejected: set, year: int, tables) -> list[dict]:
+    """Rejected inputs' rows are kept, with the reason, rather than dropped. `rejected`: a department's
+    file, or a project form's (file, sheet)."""
     rows = []
-    for name, frame in frames.items():
-        if name == "departments" or not rejected:
-            continue  # its facts are the 基本情况 findings' subject, not rows of a table
-        for row in frame.filter(pl.col("src_file").is_in(rejected)).iter_rows(named=True):
+    for name in tables:
+        if name in _INPUT_FACTS or not rejected:
+            continue  # its facts are the findings' subject, not rows of a table
+        frame = frames[name]
+        form = "project_key" in frame.columns
+        chosen = (pl.concat_str("src_file", "src_sheet", separator="\0").is_in([f"{f}\0{s}" for f, s in rejected])
+                  if form else pl.col("src_file").is_in(rejected))
+        for row in frame.filter(chosen).iter_rows(named=True):
             cells = {k: str(v) for k, v in row.items() if k not in _SOURCE_COLUMNS and v is not None}
-            rows.append({"year": year, "dept_code": row["dept_code"], "file": row["src_file"],
-                         "sheet": row["src_sheet"], "row": row["src_row"], "rule": "department.rejected",
-                         "reason": REJECTED_REASON, "cells": json.dumps(cells, ensure_ascii=False)})
+            rows.append({"year": year, "dept_code": row.get("dept_code"), "project_key": row.get("project_key"),
+                         "file": row["src_file"], "sheet": row["src_sheet"], "row": row["src_row"],
+                         "rule": "project.rejected" if form else "department.rejected",
+                         "reason": FORM_REJECTED_REASON if form else REJECTED_REASON,
+                         "cells": json.dumps(cells, ensure_ascii=False)})
     return rows
 
 
-_SOURCE_COLUMNS = frozenset({"year", "dept_code", "src_file", "src_sheet", "src_row"})
+FORM_REJECTED_REASON = "该项目自评表存在错误，整体未载入，请先修正错误"
+_INPUT_FACTS = frozenset({"departments", "project_forms"})
+_SOURCE_COLUMNS = frozenset({"year", "dept_code", "project_key", "src_file", "src_sheet", "src_row"})
 
 
 def load_batch(batch: Batch, settings: Settings, run_id: str, rulesets: RuleSets) -> tuple[list[Finding], int]:
-    """Replace the accepted department-years and record every finding; returns the reconciliation
-    warnings and the rows the batch held. The batch's frames are consumed (emptied) by the load."""
+    """Replace the accepted department-years and project forms, and record every finding; returns the
+    reconciliation warnings and the rows the batch held. The batch's frames are consumed (emptied) by the load."""
     rows = sum(frame.height for frame in batch.frames.values())
     partitions = pl.DataFrame(
         {"year": [batch.year] * len(batch.accepted), "dept_code": [d.dept_code for d in batch.accepted]},
         schema={"year": pl.Int32, "dept_code": pl.String},
     )
+    projects = pl.DataFrame(
+        {"year": [batch.year] * len(batch.accepted_forms), "project_key": [f.project_key for f in batch.accepted_forms]},
+        schema={"year": pl.Int32, "project_key": pl.String},
+    )
     with connect(settings.warehouse) as con:
-        if partitions.height:
-            replace_partitions(con, settings.sql_dir, partitions=partitions, frames=batch.frames,
-                               rules=rulesets.rules, run_id=run_id)
-        mismatches = reconciliation_findings(con, batch.year, partitions["dept_code"].to_list())
+        for family, keys in ((FAMILY, partitions), (PROJECT, projects)):
+            frames = {name: batch.frames.pop(name) for name in family.tables}
+            if keys.height:
+                replace_partitions(con, settings.sql_dir, family=family, partitions=keys, frames=frames,
+                                   rules=rulesets.rules, run_id=run_id)
+        mismatches = (reconciliation_findings(con, batch.year, partitions["dept_code"].to_list())
+                      + project_reconciliation_findings(con, batch.year, projects["project_key"].to_list()))
         findings = batch.findings + mismatches
         con.execute("begin transaction")
         append(con, "audit.validation_issues", _findings_frame(findings, run_id, batch.year))
@@ -304,6 +365,31 @@ def reconciliation_findings(con, year: int, dept_codes: list[str]) -> list[Findi
                 r["file"], r["sheet"], r["cell"], r["reported_text"], r["dept_code"])
         for r in rows
     ]
+
+
+def project_reconciliation_findings(con, year: int, keys: list[str]) -> list[Finding]:
+    """Each printed figure of a form that differs from the recomputed one, or is left empty where the form's
+    rows give it: a warning naming its cell (printed figures are never overwritten: the marts hold both)."""
+    if not keys:
+        return []
+    rows = con.sql(sql_file("queries/project_mismatches.sql"), params={"year": year, "keys": keys}).pl().to_dicts()
+    return [
+        Finding("warning", f"reconcile.project.{r['figure_key']}",
+                (f"“{r['figure']}”未填写，按本表计算应为 {_shown(r['kind'], r['computed_value'])}；请补填"
+                 if r["status"] == "missing" else
+                 f"“{r['figure']}”填报为 {_shown(r['kind'], r['reported_value'])}，按评分规则计算为 "
+                 f"{_shown(r['kind'], r['computed_value'])}，两者不一致{_FORM_FIGURE_HINT.get(r['figure_key'], _FORM_HINT)}"),
+                r["file"], r["sheet"], r["cell"], None if r["reported_value"] is None else _shown(r["kind"], r["reported_value"]),
+                project_key=r["project_key"])
+        for r in rows
+    ]
+
+
+_FORM_HINT = "（汇总表与评分采用计算值，填报值原样保留；请核对后修正自评表）"
+_FORM_FIGURE_HINT = {
+    "qualitative_score": "（定性指标得分应在其完成情况对应的档次内：达成 80%–100%、部分达成 50%–80%、未达成 0–50% 的分值；"
+                         "评分采用填报值，请核对）",
+}
 
 
 # What the marts and tables hold where a printed figure and its recomputation differ: the recomputed
@@ -377,6 +463,7 @@ def draw_reports(settings: Settings, batch: Batch, run_id: str, formats: tuple[s
                     paths.extend(written.paths)
                     warnings.extend(written.warnings)
                     failed.extend(written.failed)
+    paths += _draw_projects(settings, batch, run_id, formats)
     if "html" in formats:
         with connect(settings.warehouse) as con:
             year_rows = read_year(con, batch.year)
@@ -389,6 +476,45 @@ def draw_reports(settings: Settings, batch: Batch, run_id: str, formats: tuple[s
         print(f"警告：{warning}")  # the flow logs prints; the CLI repeats it in its summary
     if failed:
         _record_drawing_failures(settings, batch, run_id, failed)
+    return paths
+
+
+def _draw_projects(settings: Settings, batch: Batch, run_id: str, formats: tuple[str, ...]) -> list[Path]:
+    """The forms loaded by this run redrawn, and the year's and each 主管部门's roll-up of every form of the year."""
+    with connect(settings.warehouse) as con:
+        if not has_tables(con, "mart.project_evaluation"):
+            return []
+        rollup = con.sql(sql_file("reports/project/rollup.sql"), params={"year": batch.year}).pl()
+        if not rollup.height:
+            return []
+        departments = con.sql(sql_file("reports/project/departments.sql"), params={"year": batch.year}).pl()
+    note = f"运行编号 {run_id}"
+    paths = write_project_year(settings.out_dir, batch.year, rollup, departments, note, formats)
+    keys = [f.project_key for f in batch.accepted_forms]
+    failed = []
+    with pool_for(settings.runner, len(keys)) as pool:
+        for start in range(0, len(keys), DRAW_BLOCK):
+            block = keys[start:start + DRAW_BLOCK]
+            params = {"year": batch.year, "keys": block}
+            with connect(settings.warehouse) as con:
+                forms, funds, indicators = (con.sql(sql_file(f"reports/project/{name}.sql"), params=params).pl()
+                                            for name in ("forms", "funds", "indicators"))
+            funds_by, indicators_by = (frame.partition_by("project_key", as_dict=True) for frame in (funds, indicators))
+            jobs = [(settings.out_dir, batch.year, form, funds_by.get((form["project_key"],), funds.clear()),
+                     indicators_by.get((form["project_key"],), indicators.clear()), formats, note)
+                    for form in forms.iter_rows(named=True)]
+            for part in map_chunks(pool, draw_forms, jobs, chunk=50):
+                for written, failures in part:
+                    paths.extend(written)
+                    failed.extend(failures)
+    if failed:
+        findings = [Finding("warning", "publish.draw_failed",
+                            f"该项目自评表未能重新生成（{reason}），数据已载入；请将该自评表转交数据管理员",
+                            next(f.file for f in batch.accepted_forms if f.project_key == key), project_key=key)
+                    for key, _fmt, reason in failed]
+        batch.findings.extend(findings)
+        with connect(settings.warehouse) as con:
+            append(con, "audit.validation_issues", _findings_frame(findings, run_id, batch.year))
     return paths
 
 
@@ -421,21 +547,24 @@ def write_validation_report(settings: Settings, batch: Batch, run_id: str) -> li
 
 
 def _quarantine_frame(rows: list[dict], run_id: str) -> pl.DataFrame:
-    schema = {"year": pl.Int32, "dept_code": pl.String, "file": pl.String, "sheet": pl.String, "row": pl.Int32,
-              "rule": pl.String, "reason": pl.String, "cells": pl.String}
+    schema = {"year": pl.Int32, "dept_code": pl.String, "project_key": pl.String, "file": pl.String,
+              "sheet": pl.String, "row": pl.Int32, "rule": pl.String, "reason": pl.String, "cells": pl.String}
     return pl.DataFrame(rows, schema=schema).with_columns(pl.lit(run_id).alias("run_id"))
 
 
 def finish_run(settings: Settings, run_id: str, batch: Batch, mismatches: list[Finding], reports: list[Path]) -> RunSummary:
     loaded = tuple(sorted(d.dept_code for d in batch.accepted))
     rejected = tuple(f"{d.file}（{d.dept_code or '部门编码未知'}）" for d in batch.rejected)
+    forms_rejected = tuple(f"{f.file} › {f.sheet}（{f.info.get('project') or '项目名称未知'}）" for f in batch.rejected_forms)
     with connect(settings.warehouse) as con:
-        _end_run(con, run_id, "partial" if rejected else "completed", len(loaded), len(rejected))
+        _end_run(con, run_id, "partial" if rejected or forms_rejected else "completed", len(loaded), len(rejected),
+                 len(batch.accepted_forms), len(forms_rejected))
     findings = batch.findings + mismatches
     return RunSummary(
         run_id, settings.year, loaded, rejected,
         sum(f.severity == "error" for f in findings), sum(f.severity == "warning" for f in findings),
         len(mismatches), tuple(str(p) for p in reports), str(settings.warehouse),
+        forms_loaded=len(batch.accepted_forms), forms_rejected=forms_rejected,
     )
 
 
@@ -452,9 +581,11 @@ def fail_run(settings: Settings, run_id: str) -> None:
         _end_run(con, run_id, "failed")
 
 
-def _end_run(con, run_id: str, status: str, loaded: int | None = None, rejected: int | None = None) -> None:
+def _end_run(con, run_id: str, status: str, loaded: int | None = None, rejected: int | None = None,
+             forms_loaded: int | None = None, forms_rejected: int | None = None) -> None:
     con.execute(sql_file("ledger/end_run.sql"), {"run_id": run_id, "finished_at": datetime.now(UTC), "status": status,
-                                                 "loaded": loaded, "rejected": rejected})
+                                                 "loaded": loaded, "rejected": rejected,
+                                                 "forms_loaded": forms_loaded, "forms_rejected": forms_rejected})
 
 
 __all__ = [

@@ -22,6 +22,7 @@ class Settings:
     formats: tuple[str, ...] | None = None  # outputs to draw (jixiao/publish/outputs.py); None: all
     runner: str = "local"  # "dask": reading and drawing on the flow's Dask cluster (prefect-dask)
     sql_dir: Path = SQL_DIR
+    rules_file: Path | None = None  # a bureau's own rule sets beside the shipped ones (docs/rule-sets.md)
 
     @property
     def year_dir(self) -> Path:

@@ -17,6 +17,8 @@ create table if not exists audit.runs (
     status varchar not null,              -- running, completed, partial (some rejected), failed
     departments_loaded integer,
     departments_rejected integer,
+    forms_loaded integer,                 -- project forms (项目支出绩效自评表)
+    forms_rejected integer,
     parameters varchar,                   -- JSON
     jixiao_version varchar,
     code_version varchar,                 -- hash of the package, schemas and SQL (jixiao/load/ledger.py)
@@ -90,5 +92,19 @@ create table if not exists config.score_rules (
     item_match varchar,
     method varchar,
     level1s varchar[],
-    source_indicator varchar
+    source_indicator varchar,
+    applies varchar,                      -- item (a department's score item), indicator, budget
+    level2s varchar[],
+    upper_band decimal(18, 6),
+    weight decimal(18, 6),
+    step decimal(18, 6),
+    points decimal(18, 6),
+    threshold decimal(18, 6),
+    per_point decimal(18, 6),
+    penalise varchar,
+    value_of varchar,
+    tier_bounds decimal(18, 6)[],
+    tier_points decimal(18, 6)[],
+    tier_side varchar,
+    tier_otherwise decimal(18, 6)
 );

@@ -8,6 +8,7 @@ import polars as pl
 import pytest
 
 from jixiao.check.rulesets import load_rulesets
+from jixiao.families.department import DEPARTMENT
 from jixiao.ingest.frames import TABLES
 from jixiao.load.warehouse import connect, replace_partitions
 from jixiao.settings import PROJECT_ROOT
@@ -43,7 +44,7 @@ def build(tmp_path, ruleset: str = "panyu_share", **rows) -> callable:
     frames["departments"] = frame("departments", [department(ruleset=ruleset)])
     path = tmp_path / "w.duckdb"
     with connect(path) as con:
-        replace_partitions(con, SQL, partitions=pl.DataFrame({"year": [2030], "dept_code": ["T-1"]},
+        replace_partitions(con, SQL, family=DEPARTMENT, partitions=pl.DataFrame({"year": [2030], "dept_code": ["T-1"]},
                                                                schema={"year": pl.Int32, "dept_code": pl.String}),
                            frames=frames, rules=load_rulesets().rules, run_id="r1")
 

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import polars as pl
 
+from jixiao.ingest.frames import ReadBatch
 from jixiao.ingest.sheets import SheetSet
 
 
@@ -28,10 +29,50 @@ from jixiao.ingest.sheets import SheetSet
 class Family:
     key: str
     title: str  # as the reports name the form
-    sheets: SheetSet
-    read_chunk: Callable[[Sequence[tuple[Path, int]]], object]  # (path, folder year) items -> ReadBatch
+    sheets: SheetSet | None  # the sheets the shared reader looks for, when the family's inputs have fixed sheets
+    claims: Callable[[Path], bool] | None  # whether an input is this family's; None: every input no other claims
+    read: Callable[[Path, int], list]  # (path, folder year) -> its inputs as read (one department, or forms)
     tables: Mapping[str, Mapping[str, pl.DataType]]  # raw tables: frames and raw.* alike
+    partition: tuple[str, ...]  # the columns a rerun replaces by: (year, dept_code), (year, project_key)
+    models: str  # its SQL models' folder within sql/ ('' for sql/ itself): staging/, intermediate/, marts/, audit/, views/
     schemas: Mapping[str, object]  # pandera schema per raw table
     cross_checks: Callable[..., list]  # (frames, columns, departments) -> findings across sheets and rows
     report_queries: Path  # one .sql per report table, over $year and $depts
     draw_chunk: Callable[[Sequence[tuple]], list]  # report jobs -> (files written, warnings) each
+
+
+def all_families() -> tuple[Family, ...]:
+    """Every form family, department-wide first (a function: the families' modules import the shared ones)."""
+    from jixiao.families.department import DEPARTMENT
+    from jixiao.families.project import PROJECT
+
+    return (DEPARTMENT, PROJECT)
+
+
+def raw_tables() -> dict[str, Mapping[str, pl.DataType]]:
+    """Every family's raw tables (distinct names: they share the raw schema)."""
+    tables: dict[str, Mapping[str, pl.DataType]] = {}
+    for family in all_families():
+        if clash := tables.keys() & family.tables.keys():
+            raise ValueError(f"raw tables declared by two families: {sorted(clash)}")
+        tables |= family.tables
+    return tables
+
+
+def family_of(path: Path) -> Family:
+    """The family an input belongs to: the first that claims it, else the one that takes the rest."""
+    families = all_families()
+    return next((f for f in families if f.claims is not None and f.claims(path)),
+                next(f for f in families if f.claims is None))
+
+
+def read_chunk(items: Sequence[tuple[Path, int]]) -> ReadBatch:
+    """(path, folder year) items read and typed by their families: the unit of work of a reading process."""
+    read: dict[str, list] = {family.key: [] for family in all_families()}
+    for path, year in items:
+        family = family_of(path)
+        read[family.key].extend(family.read(path, year))
+    batch = ReadBatch.of(read["department"], read["project"])
+    for item in (*batch.departments, *batch.forms):
+        item.rows = {}  # they are in the frames now
+    return batch

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from jixiao.check.validate import SCHEMAS, schema_findings, score_weight_findings
 from jixiao.families import Family
-from jixiao.ingest.frames import TABLES, read_chunk
+from jixiao.ingest.extract import read_department
+from jixiao.ingest.frames import TABLES
 from jixiao.ingest.sheets import DEPARTMENT_SHEETS
 from jixiao.publish.outputs import draw_chunk
 from jixiao.settings import SQL_DIR
@@ -25,8 +26,11 @@ DEPARTMENT = Family(
     key="department",
     title="部门整体支出绩效自评",
     sheets=DEPARTMENT_SHEETS,
-    read_chunk=read_chunk,
+    claims=None,  # every input no other family claims
+    read=lambda path, year: [read_department(path, year)],
     tables=TABLES,
+    partition=("year", "dept_code"),
+    models="",
     schemas=SCHEMAS,
     cross_checks=cross_checks,
     report_queries=SQL_DIR / "reports" / "department",

@@ -8,12 +8,10 @@ work on these frames, so a whole district is checked and loaded at once.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from pathlib import Path
 
 import polars as pl
 
 from jixiao.domain import Department
-from jixiao.ingest.extract import read_department
 
 MONEY = pl.Decimal(18, 2)
 RATE = pl.Decimal(18, 8)
@@ -112,9 +110,10 @@ def _columns(keys: Iterable[str], rows: list[dict]) -> dict[str, list]:
 
 
 class ReadBatch:
-    """Workbooks as read: each department's facts and findings, and all their typed rows as frames.
+    """Inputs as read: each department's and each project form's facts and findings, and all their typed
+    rows as frames, one per raw table of every form family.
 
-    A reading process sends its departments back with their rows as frames
+    A reading process sends its inputs back with their rows as frames
     (read_chunk): rows of Decimals and dicts would be pickled object by object.
 
     Not a dataclass: Prefect walks a dataclass passed to a task, field by field,
@@ -122,40 +121,45 @@ class ReadBatch:
     object it passes as it is.
     """
 
-    def __init__(self, departments: list[Department], frames: dict[str, pl.DataFrame]) -> None:
+    def __init__(self, departments: list[Department], frames: dict[str, pl.DataFrame],
+                 forms: list | None = None) -> None:
         self.departments = departments  # their rows are in `frames` (read_chunk drops the copies)
-        self.frames = frames  # every department's rows, those without a 部门编码 included
+        self.forms = forms or []  # project forms (jixiao.domain.ProjectForm), their rows in `frames` too
+        self.frames = frames  # every input's rows, those without an identity included
 
     @classmethod
-    def of(cls, departments: list[Department]) -> ReadBatch:
-        return cls(departments, build_frames(departments))
+    def of(cls, departments: list[Department], forms: list | None = None) -> ReadBatch:
+        from jixiao.families.project.read import frames as form_frames
+
+        return cls(departments, build_frames(departments) | form_frames(forms or []), forms)
 
     @classmethod
     def joined(cls, parts: Sequence[ReadBatch]) -> ReadBatch:
         """Parts in order, as one batch."""
+        from jixiao.families import raw_tables
+
         frames = {name: pl.concat([p.frames[name] for p in parts]) if parts else pl.DataFrame(schema=schema)
-                  for name, schema in TABLES.items()}
-        return cls([d for p in parts for d in p.departments], frames)
+                  for name, schema in raw_tables().items()}
+        return cls([d for p in parts for d in p.departments], frames, [f for p in parts for f in p.forms])
+
+    @property
+    def files(self) -> int:
+        """Input files read: a workbook of several project forms is one."""
+        return len(self.departments) + len({f.file for f in self.forms})
 
     def only(self, files: set[str]) -> ReadBatch:
-        """The departments of these input files, with their rows."""
+        """The departments and forms of these input files, with their rows."""
         return ReadBatch([d for d in self.departments if d.file in files],
-                         {name: f.filter(pl.col("src_file").is_in(files)) for name, f in self.frames.items()})
+                         {name: f.filter(pl.col("src_file").is_in(files)) for name, f in self.frames.items()},
+                         [f for f in self.forms if f.file in files])
 
     def ordered(self, positions: dict[str, int]) -> ReadBatch:
-        """Departments and rows sorted by their input's place (stable: a department's rows keep their order)."""
+        """Inputs and rows sorted by their input's place (stable: an input's rows keep their order)."""
         def place(name: str) -> int:
             return positions.get(name, len(positions))
 
         return ReadBatch(sorted(self.departments, key=lambda d: place(d.file)),
                          {name: f.sort(pl.col("src_file").replace_strict(positions, default=len(positions),
                                                                         return_dtype=pl.Int32), maintain_order=True)
-                          for name, f in self.frames.items()})
-
-
-def read_chunk(items: Sequence[tuple[Path, int]]) -> ReadBatch:
-    """(path, folder year) items read and typed: the unit of work of a reading process."""
-    batch = ReadBatch.of([read_department(path, year) for path, year in items])
-    for dept in batch.departments:
-        dept.rows = {}  # they are in the frames now
-    return batch
+                          for name, f in self.frames.items()},
+                         sorted(self.forms, key=lambda f: (place(f.file), f.form_no)))

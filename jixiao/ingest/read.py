@@ -440,6 +440,29 @@ def _is_heading(grid: list[list[object]], r: int, columns: dict[str, int], hiera
     return below is not None and is_blank(below[named])
 
 
+def label_grid(reporter, sheet: str, grid: list[list[object]], merged=(),
+               scan: SheetScan | None = None) -> tuple[list[list[object]], list[list[object]]]:
+    """A sheet's cells for a reader that finds values beside their labels (the project form), as
+    (written, filled): Excel errors and formulas without a value as CellErrors, control characters
+    removed (each cell named in a warning to `reporter`, which has warn() as Workbook's), text that
+    cannot be a value a CellError, every row as wide as the widest; `filled` has merged cells filled
+    down their first column from their top-left cell, as read_grid fills them."""
+    _apply_scan(grid, scan)
+    values = set().union(*grid) if grid else set()
+    if dirty := {v for v in values if isinstance(v, str) and CONTROL.search(v)}:
+        grid = _without_controls(reporter, sheet, grid, dirty)
+        values = set().union(*grid)
+    width = max(map(len, grid), default=0)
+    unusable = {v: e for v in values if isinstance(v, str) and ("#" in v or len(v) > limits.MAX_CELL_CHARS)
+                and isinstance(e := _checked(v), CellError)}
+    pad = [""]
+    written = [[unusable.get(c, c) for c in row] + pad * (width - len(row)) if unusable or len(row) != width else row
+               for row in grid]
+    blank = {v for v in values if isinstance(v, str) and not v.strip()} | {"", None}
+    filled, _ = _fill_merged(written, merged, blank)
+    return written, filled
+
+
 def _without_controls(book: Workbook, sheet: str, grid: list[list[object]], dirty: set[str]) -> list[list[object]]:
     """The grid with the control characters of its `dirty` texts removed, each such cell named in a
     warning: no page or document can hold them (XML forbids them), and they are never meant."""

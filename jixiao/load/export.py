@@ -52,10 +52,11 @@ def export_year(con: duckdb.DuckDBPyConnection, export_dir: Path, year: int) -> 
         for mart in mart_relations(con):
             staged = scratch / f"{mart}.parquet"
             # year lives in the folder name, as hive partitioning expects; the
-            # columns after dept_code make the order within a department repeatable.
+            # columns after the partition's key make the order within a department or form repeatable.
+            key = "project_key" if mart.startswith("project_") and mart != "project_spending" else "dept_code"
             con.execute(
                 f"copy (select * exclude (year) from mart.{quote(mart)} where year = $year "
-                f"order by dept_code, columns(*)) "
+                f"order by {key}, columns(*)) "
                 f"to '{literal(staged)}' (format parquet, row_group_size {ROW_GROUP_SIZE})",
                 {"year": year},
             )

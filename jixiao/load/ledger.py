@@ -53,7 +53,9 @@ def code_version() -> str:
 
 
 def parameters_json(settings) -> str:
-    return json.dumps({"year": settings.year, "raw_dir": str(settings.raw_dir), "departments": sorted(settings.departments),
-                       "ruleset": settings.ruleset, "out_dir": str(settings.out_dir),
-                       "formats": sorted(settings.formats if settings.formats is not None else FORMATS)},
-                      ensure_ascii=False, sort_keys=True)
+    parameters = {"year": settings.year, "raw_dir": str(settings.raw_dir), "departments": sorted(settings.departments),
+                  "ruleset": settings.ruleset, "out_dir": str(settings.out_dir),
+                  "formats": sorted(settings.formats if settings.formats is not None else FORMATS)}
+    if settings.rules_file is not None:  # its rules score the year: an edit to it is a change of parameters
+        parameters["rules_file"] = hashlib.sha256(settings.rules_file.read_bytes()).hexdigest()
+    return json.dumps(parameters, ensure_ascii=False, sort_keys=True)

@@ -28,8 +28,6 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from jixiao.ingest.frames import TABLES
-
 LAYERS = (("staging", "staging"), ("intermediate", "intermediate"), ("marts", "build"), ("audit", "build"))
 # Views over the materialized marts (year-over-year): created after the marts exist.
 VIEW_LAYERS = (("views", "mart"),)
@@ -94,14 +92,17 @@ def _column_type(dtype: pl.DataType) -> str:
 
 def ensure_tables(con: duckdb.DuckDBPyConnection, sql_dir: Path) -> None:
     """Bring the file to the latest schema: numbered migrations, then additive raw columns."""
+    from jixiao.families import raw_tables  # the families' modules import this one
+
     migrate(con, sql_dir)
-    for name, schema in TABLES.items():
+    tables = raw_tables()
+    for name, schema in tables.items():
         columns = ", ".join(f"{quote(col)} {_column_type(t)}" for col, t in schema.items())
         con.execute(f"create table if not exists raw.{quote(name)} ({columns}, run_id VARCHAR)")
     present = dict(con.execute(
         "select table_name, list(column_name) from duckdb_columns() "
         "where database_name = current_database() and schema_name = 'raw' group by all").fetchall())
-    for name, schema in TABLES.items():
+    for name, schema in tables.items():
         for col, dtype in schema.items():
             if col not in present[name]:  # a column added to a sheet: older rows simply lack it
                 con.execute(f"alter table raw.{quote(name)} add column {quote(col)} {_column_type(dtype)}")
@@ -204,7 +205,7 @@ def _columns(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
         "and table_schema in ('build', 'mart', 'audit') group by all").fetchall())
 
 
-def _evaluate_in_temp(con: duckdb.DuckDBPyConnection, models) -> list[str]:
+def _evaluate_in_temp(con: duckdb.DuckDBPyConnection, tables, models) -> list[str]:
     """Evaluate the models over the run's rows alone, staged in temp tables named as the raw tables;
     returns the statements that drop what it created.
 
@@ -215,13 +216,13 @@ def _evaluate_in_temp(con: duckdb.DuckDBPyConnection, models) -> list[str]:
     run's rows alone give the same rows. Each model becomes a temp view (an intermediate model, read
     by several, a temp table) under its bare name, so that a reference's implicit alias
     (`from staging.stg_projects` reads as `stg_projects`) is unchanged."""
-    bare = list(TABLES) + [name for _, _, name, _ in models]
+    bare = list(tables) + [name for _, _, name, _ in models]
     if len(set(bare)) != len(bare):
         raise ValueError(f"raw tables and models must have distinct names to be evaluated in temp: {bare}")
-    scoped = {f"raw.{name}": f"temp.main.{quote(name)}" for name in TABLES}
+    scoped = {f"raw.{name}": f"temp.main.{quote(name)}" for name in tables}
     scoped |= {f"{schema}.{name}": f"temp.main.{quote(name)}" for _, schema, name, _ in models}
     references = _names_pattern(scoped)
-    drops = [f"drop table temp.main.{quote(name)}" for name in TABLES]
+    drops = [f"drop table temp.main.{quote(name)}" for name in tables]
     for layer, _schema, name, sql in models:
         kind = "table" if layer == "intermediate" else "view"
         con.execute(f"create temp {kind} {quote(name)} as\n" + references.sub(lambda m: scoped[m[1]], sql))
@@ -233,18 +234,23 @@ def replace_partitions(
     con: duckdb.DuckDBPyConnection,
     sql_dir: Path,
     *,
+    family,
     partitions: pl.DataFrame,
     frames: dict[str, pl.DataFrame],
     rules: pl.DataFrame,
     run_id: str,
 ) -> None:
-    """Swap in the given department-years, raw rows and marts alike, in one transaction.
+    """Swap in the given partitions of one form family (department-years, project-years), raw rows and
+    marts alike, in one transaction.
 
-    The marts' new rows are the models evaluated over these department-years' raw rows alone
-    (_evaluate_in_temp); a mart whose columns changed is rebuilt whole. `frames` is emptied as its
-    tables are inserted."""
-    models, view_models = sql_models(sql_dir), sql_models(sql_dir, VIEW_LAYERS)
+    `family` gives the raw tables, the partition's columns and the folder of its SQL models within sql_dir
+    (jixiao/families/). The marts' new rows are the models evaluated over these partitions' raw rows
+    alone (_evaluate_in_temp); a mart whose columns changed is rebuilt whole. `frames` is emptied as
+    its tables are inserted."""
+    root = sql_dir / family.models
+    models, view_models = sql_models(root), sql_models(root, VIEW_LAYERS)
     fingerprint = _views_fingerprint(sql_dir, models, view_models)
+    key = ", ".join(family.partition)
     con.execute("begin transaction")
     try:
         ensure_tables(con, sql_dir)
@@ -263,9 +269,9 @@ def replace_partitions(
                  for layer, schema, name, _sql in models if layer in MATERIALIZED]
         # The run's rows are staged for the models unless every mart is rebuilt anyway (a new warehouse).
         staged = not all(rebuild for *_, rebuild in marts)
-        con.register("run_partitions", partitions.select("year", "dept_code").to_arrow())
-        in_run = "(year, dept_code) in (select (year, dept_code) from run_partitions)"
-        for name in TABLES:
+        con.register("run_partitions", partitions.select(*family.partition).to_arrow())
+        in_run = f"({key}) in (select ({key}) from run_partitions)"
+        for name in family.tables:
             table = quote(name)
             con.execute(f"delete from raw.{table} where {in_run}")
             # Consumed: once in DuckDB, a province's rows are not held in Python as well.
@@ -279,7 +285,7 @@ def replace_partitions(
             else:
                 con.execute(f"insert into raw.{table} by name {rows}", [run_id])
             con.unregister("run_frame")
-        drops = _evaluate_in_temp(con, models) if staged else []
+        drops = _evaluate_in_temp(con, family.tables, models) if staged else []
         for target, source, name, rebuild in marts:
             if rebuild:
                 con.execute(f"create or replace table {target} as select * from {source}")

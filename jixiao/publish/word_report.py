@@ -207,3 +207,20 @@ def write_document(tables: list[ReportTable], sentences: dict[str, str], title: 
     path.parent.mkdir(parents=True, exist_ok=True)
     doc.save(str(path))
     return path
+
+
+def write_tables_document(tables: list[ReportTable], title: str, path: Path,
+                          fields: dict[str, str] | None = None) -> Path:
+    """A document of `fields` (label: text, as a form prints its header and texts) and then `tables`, in order."""
+    doc = _new_document(title)
+    doc.add_heading(title, level=0)
+    for label, text in (fields or {}).items():
+        paragraph = doc.add_paragraph()
+        paragraph.add_run(f"{label}：").bold = True
+        paragraph.add_run(text)
+    for table in tables:
+        doc.add_heading(table.title, level=2)
+        add_table(doc, table)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    doc.save(str(path))
+    return path

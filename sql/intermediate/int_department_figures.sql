@@ -69,12 +69,7 @@ final as (
         exact_ratio(project_totals.project_spent_yuan, project_totals.project_budget_yuan) as project_spend_rate,
         scores.total_score,
         scores.weight_total,
-        case
-            when round(scores.total_score, 2) >= 90 then '优'
-            when round(scores.total_score, 2) >= 80 then '良'
-            when round(scores.total_score, 2) >= 60 then '中'
-            else '差'
-        end as grade,
+        grade(scores.total_score) as grade,
         departments.ruleset,
         departments.src_file,
         departments.run_id

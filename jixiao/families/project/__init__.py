@@ -1,5 +1,45 @@
 """The national project form (项目支出绩效自评表): one form per project and year, one or several per workbook.
 
-tables.py holds its raw tables and identity; the form's labels, its reading and its
-checks sit beside it in this package.
+tables.py holds its raw tables and identity, labels.py its labels, read.py its reading,
+checks.py its checks across rows and forms; its SQL models are under sql/project/.
 """
+
+from __future__ import annotations
+
+from jixiao.families import Family
+from jixiao.families.project import checks
+from jixiao.families.project.tables import PARTITION, TABLES
+from jixiao.settings import SQL_DIR
+
+
+def _claims(path) -> bool:
+    from jixiao.families.project.read import project_sheets
+
+    return path.is_file() and bool(project_sheets(path))
+
+
+def _read(path, year) -> list:
+    from jixiao.families.project.read import read_forms
+
+    return read_forms(path, year)
+
+
+def cross_checks(frames, columns, forms) -> list:
+    checks.duplicate_forms(forms)
+    return checks.weight_findings(frames) + checks.lost_points(frames)
+
+
+PROJECT = Family(
+    key="project",
+    title="项目支出绩效自评",
+    sheets=None,  # label-anchored blocks, not fixed sheets (read.py)
+    claims=_claims,
+    read=_read,
+    tables=TABLES,
+    partition=PARTITION,
+    models="project",
+    schemas={},
+    cross_checks=cross_checks,
+    report_queries=SQL_DIR / "reports" / "project",
+    draw_chunk=lambda jobs: [],
+)

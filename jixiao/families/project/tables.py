@@ -32,7 +32,7 @@ TABLES: dict[str, dict[str, pl.DataType]] = {
         "ruleset": pl.String,
     },
     # one row per row of the funds block
-    "project_funds": {
+    "project_fund_rows": {
         **_SOURCE, "src_row": pl.Int32,
         "source": pl.String,  # 年度资金总额, 当年财政拨款, 上年结转资金, 其他资金 (canonical)
         "label": pl.String,  # as printed (其中：本年财政拨款…)

@@ -1,0 +1,26 @@
+-- grain: one row per project form (项目支出绩效自评表)
+select
+    year,
+    project_key,
+    form_no,
+    title_year,
+    project,
+    project_code,
+    dept_name,
+    unit_name,
+    unit_code,
+    money_unit,
+    goal_target,
+    goal_actual,
+    conclusion,
+    problems,
+    improvements,
+    remarks,
+    total_weight,
+    reported_total,
+    total_cell,
+    ruleset,
+    src_file,
+    src_sheet,
+    run_id
+from raw.project_forms
