@@ -44,7 +44,6 @@ from jixiao.parallel import map_chunks, pool_for
 from jixiao.publish.bureau_index import read_year, write_year_index
 from jixiao.publish.display import fmt_percent, fmt_score, fmt_wan
 from jixiao.publish.outputs import FORMATS, department_files
-from jixiao.publish.project_report import draw_forms
 from jixiao.publish.project_report import write_year as write_project_year
 from jixiao.publish.validation_report import write_validation_report as write_validation_pages
 from jixiao.settings import Settings, sql_file
@@ -484,10 +483,10 @@ def _draw_projects(settings: Settings, batch: Batch, run_id: str, formats: tuple
     with connect(settings.warehouse) as con:
         if not has_tables(con, "mart.project_evaluation"):
             return []
-        rollup = con.sql(sql_file("reports/project/rollup.sql"), params={"year": batch.year}).pl()
+        rollup = con.sql(_project_query("rollup"), params={"year": batch.year}).pl()
         if not rollup.height:
             return []
-        departments = con.sql(sql_file("reports/project/departments.sql"), params={"year": batch.year}).pl()
+        departments = con.sql(_project_query("departments"), params={"year": batch.year}).pl()
     note = f"运行编号 {run_id}"
     paths = write_project_year(settings.out_dir, batch.year, rollup, departments, note, formats)
     keys = [f.project_key for f in batch.accepted_forms]
@@ -497,13 +496,13 @@ def _draw_projects(settings: Settings, batch: Batch, run_id: str, formats: tuple
             block = keys[start:start + DRAW_BLOCK]
             params = {"year": batch.year, "keys": block}
             with connect(settings.warehouse) as con:
-                forms, funds, indicators = (con.sql(sql_file(f"reports/project/{name}.sql"), params=params).pl()
+                forms, funds, indicators = (con.sql(_project_query(name), params=params).pl()
                                             for name in ("forms", "funds", "indicators"))
             funds_by, indicators_by = (frame.partition_by("project_key", as_dict=True) for frame in (funds, indicators))
             jobs = [(settings.out_dir, batch.year, form, funds_by.get((form["project_key"],), funds.clear()),
                      indicators_by.get((form["project_key"],), indicators.clear()), formats, note)
                     for form in forms.iter_rows(named=True)]
-            for part in map_chunks(pool, draw_forms, jobs, chunk=50):
+            for part in map_chunks(pool, PROJECT.draw_chunk, jobs, chunk=50):
                 for written, failures in part:
                     paths.extend(written)
                     failed.extend(failures)
@@ -516,6 +515,10 @@ def _draw_projects(settings: Settings, batch: Batch, run_id: str, formats: tuple
         with connect(settings.warehouse) as con:
             append(con, "audit.validation_issues", _findings_frame(findings, run_id, batch.year))
     return paths
+
+
+def _project_query(name: str) -> str:
+    return (PROJECT.report_queries / f"{name}.sql").read_text(encoding="utf-8")
 
 
 _FORMAT_NAMES = {"html": "网页", "xlsx": "Excel", "docx": "Word", "png": "图片"}

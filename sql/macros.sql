@@ -29,6 +29,11 @@ create or replace macro target_met(direction, actual_value, rate) as
 create or replace macro awarded(points) as
     cast(round(cast(greatest(points, 0) as decimal(38, 12)), 2) as decimal(38, 12));
 
+-- Whether a printed figure is the computed one rounded half up to the printed precision, `tolerance` being
+-- half a unit of that precision (a tolerance of 0: the two are equal).
+create or replace macro rounds_to(computed, printed, tolerance) as
+    computed >= printed - tolerance and (computed < printed + tolerance or computed = printed);
+
 -- Half a unit of the last decimal a printed fraction carries (0.86 -> 0.005, 0.8572 -> 0.00005): a printed
 -- rate matches when the computed one rounds to it. Kept between integer percents and 0.01 % precision.
 create or replace macro printed_half_unit(value) as

@@ -51,7 +51,6 @@ class RuleFileError(ValueError):
 
 @dataclass(frozen=True)
 class RuleSets:
-    default: str  # for department workbooks
     defaults: dict[str, str]  # family -> its default set
     descriptions: dict[str, str]
     families: dict[str, str]  # set -> the family it scores
@@ -59,6 +58,11 @@ class RuleSets:
 
     def __contains__(self, name: str) -> bool:
         return name in self.descriptions
+
+    @property
+    def default(self) -> str:
+        """The set for a department workbook that names none."""
+        return self.defaults["department"]
 
     def default_for(self, family: str) -> str:
         return self.defaults[family]
@@ -91,7 +95,7 @@ def load_rulesets(path: Path = RULESETS_FILE, extra: Path | None = None) -> Rule
         if name not in sets:
             raise RuleFileError(f"评分规则文件中默认规则“{name}”未定义 [rules.default_unknown]")
     return RuleSets(
-        defaults["department"], defaults,
+        defaults,
         {name: rs.get("description", "") for name, (_, _, rs) in sets.items()},
         {name: rs.get("family", "department") for name, (_, _, rs) in sets.items()},
         pl.DataFrame(rows, schema=SCHEMA),

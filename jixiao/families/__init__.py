@@ -30,8 +30,8 @@ class Family:
     key: str
     title: str  # as the reports name the form
     sheets: SheetSet | None  # the sheets the shared reader looks for, when the family's inputs have fixed sheets
-    claims: Callable[[Path], bool] | None  # whether an input is this family's; None: every input no other claims
-    read: Callable[[Path, int], list]  # (path, folder year) -> its inputs as read (one department, or forms)
+    takes_rest: bool  # reads every input no other family reads (it is tried last)
+    read: Callable[[Path, int], list | None]  # (path, folder year) -> its inputs as read; None: not this family's
     tables: Mapping[str, Mapping[str, pl.DataType]]  # raw tables: frames and raw.* alike
     partition: tuple[str, ...]  # the columns a rerun replaces by: (year, dept_code), (year, project_key)
     models: str  # its SQL models' folder within sql/ ('' for sql/ itself): staging/, intermediate/, marts/, audit/, views/
@@ -59,19 +59,17 @@ def raw_tables() -> dict[str, Mapping[str, pl.DataType]]:
     return tables
 
 
-def family_of(path: Path) -> Family:
-    """The family an input belongs to: the first that claims it, else the one that takes the rest."""
-    families = all_families()
-    return next((f for f in families if f.claims is not None and f.claims(path)),
-                next(f for f in families if f.claims is None))
-
-
 def read_chunk(items: Sequence[tuple[Path, int]]) -> ReadBatch:
-    """(path, folder year) items read and typed by their families: the unit of work of a reading process."""
-    read: dict[str, list] = {family.key: [] for family in all_families()}
+    """(path, folder year) items read and typed by their families: the unit of work of a reading process.
+    Each input is opened once per family that looks at it: a family's reader tells, as it reads, whether
+    the input is its own."""
+    families = sorted(all_families(), key=lambda f: f.takes_rest)
+    read: dict[str, list] = {family.key: [] for family in families}
     for path, year in items:
-        family = family_of(path)
-        read[family.key].extend(family.read(path, year))
+        for family in families:
+            if (got := family.read(path, year)) is not None:
+                read[family.key].extend(got)
+                break
     batch = ReadBatch.of(read["department"], read["project"])
     for item in (*batch.departments, *batch.forms):
         item.rows = {}  # they are in the frames now

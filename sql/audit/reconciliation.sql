@@ -149,7 +149,7 @@ final as (
         -- half-up semantics: the reported figure is the computed one rounded to its own precision
         case
             when reported_value is null or computed_value is null then 'not_reconciled'
-            when computed_value >= reported_value - tolerance and computed_value < reported_value + tolerance then 'match'
+            when rounds_to(computed_value, reported_value, tolerance) then 'match'
             else 'mismatch'
         end as status,
         src_file as file,

@@ -6,11 +6,9 @@ with indicators as (
 rated as (
     select
         *,
-        case
-            when is_not_applicable or is_qualitative then null
-            when direction = 'higher' then exact_ratio(actual_value, target_value)
-            when direction = 'lower' then exact_ratio(target_value, actual_value)
-        end as completion_rate
+        case when is_not_applicable or is_qualitative then null
+             else completion_rate(direction, target_value, actual_value) end
+            as completion_rate
     from indicators
 ),
 
@@ -21,9 +19,7 @@ bucketed as (
         case
             when is_not_applicable then 'not_applicable'
             when is_qualitative then 'qualitative'
-            -- lower-better with an actual of 0 cannot be divided: it beat any target
-            when direction = 'lower' and actual_value = 0 then '>=100%'
-            when round(completion_rate, 4) >= 1 then '>=100%'
+            when target_met(direction, actual_value, completion_rate) then '>=100%'
             when round(completion_rate, 4) >= 0.9 then '90-100%'
             else '<90%'
         end as bucket

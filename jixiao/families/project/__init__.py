@@ -9,16 +9,11 @@ from __future__ import annotations
 from jixiao.families import Family
 from jixiao.families.project import checks
 from jixiao.families.project.tables import PARTITION, TABLES
+from jixiao.publish.project_report import draw_forms
 from jixiao.settings import SQL_DIR
 
 
-def _claims(path) -> bool:
-    from jixiao.families.project.read import project_sheets
-
-    return path.is_file() and bool(project_sheets(path))
-
-
-def _read(path, year) -> list:
+def _read(path, year) -> list | None:
     from jixiao.families.project.read import read_forms
 
     return read_forms(path, year)
@@ -33,7 +28,7 @@ PROJECT = Family(
     key="project",
     title="项目支出绩效自评",
     sheets=None,  # label-anchored blocks, not fixed sheets (read.py)
-    claims=_claims,
+    takes_rest=False,
     read=_read,
     tables=TABLES,
     partition=PARTITION,
@@ -41,5 +36,5 @@ PROJECT = Family(
     schemas={},
     cross_checks=cross_checks,
     report_queries=SQL_DIR / "reports" / "project",
-    draw_chunk=lambda jobs: [],
+    draw_chunk=draw_forms,
 )

@@ -155,30 +155,18 @@ def _grid(source, package: XlsxPackage | None, name: str) -> tuple[list, list, o
     return sheet.to_python(skip_empty_area=False), sheet.merged_cell_ranges or [], scan
 
 
-def project_sheets(path: Path) -> list[str]:
-    """The sheets of a workbook that are project forms (the title 项目支出绩效自评表, or both 项目名称 and
-    年度资金总额), in workbook order; [] for a workbook of none, or a file that cannot be read."""
-    try:
-        with _opened(Path(path)) as (source, package):
-            names = []
-            for name in _candidates(source, package):
-                got = _grid(source, package, name)
-                if not isinstance(got, str) and _is_form(got[0]):
-                    names.append(name)
-            return names
-    except Exception:  # routing only: the reader the file goes to says what is wrong with it
-        log.debug("routing %s failed", path, exc_info=True)
-        return []
-
-
 # --- reading --------------------------------------------------------------------------------------
 
-def read_forms(path: Path, folder_year: int) -> list[ProjectForm]:
-    """Every project form of a workbook, read and typed; a file that cannot be read is one form (sheet '')
-    holding the error. Never raises."""
+def read_forms(path: Path, folder_year: int) -> list[ProjectForm] | None:
+    """Every project form of a workbook, read and typed in one opening; None when the input holds no form
+    (a sheet carrying the title 项目支出绩效自评表, or both 项目名称 and 年度资金总额) or cannot be opened:
+    it is another family's, whose reader says what is wrong with it. Never raises."""
     path = Path(path)
+    if not path.is_file():
+        return None
     file = shown_name(path.name)
     forms: list[ProjectForm] = []
+    any_form = False
     try:
         with _opened(path) as (source, package):
             for name in _candidates(source, package):
@@ -192,6 +180,7 @@ def read_forms(path: Path, folder_year: int) -> list[ProjectForm]:
                 grid, merged, scan = got
                 if not _is_form(grid):
                     continue
+                any_form = True
                 form = ProjectForm(file, shown_name(name), len(forms) + 1, year=folder_year)
                 try:
                     written, filled = label_grid(form, form.sheet, grid, merged, scan)
@@ -201,16 +190,10 @@ def read_forms(path: Path, folder_year: int) -> list[ProjectForm]:
                     form.error("workbook.internal_error", f"读取该表时程序出错（{type(exc).__name__}：{str(exc)[:200]}），"
                                "请将文件转交数据管理员", form.sheet)
                 forms.append(form)
-    except _Unreadable as exc:
-        form = ProjectForm(file, "", 1, year=folder_year)
-        form.error(exc.rule, exc.message)
-        return [form]
-    except Exception as exc:
-        log.debug("reading %s failed", path, exc_info=True)
-        form = ProjectForm(file, "", 1, year=folder_year)
-        form.error("workbook.internal_error", f"读取该文件时程序出错（{type(exc).__name__}），请将文件转交数据管理员")
-        return [form]
-    return forms
+    except Exception:  # _Unreadable among them: not read as forms, the department reader reports the file
+        log.debug("reading %s as project forms failed", path, exc_info=True)
+        return None
+    return forms if any_form else None
 
 
 def frames(forms: list[ProjectForm]) -> dict[str, pl.DataFrame]:

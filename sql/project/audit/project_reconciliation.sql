@@ -109,8 +109,7 @@ select
         when reported_value is null and computed_value is not null then 'missing'
         when reported_value is null or computed_value is null then 'not_reconciled'
         -- half up: the printed figure is the computed one rounded to its own precision
-        when computed_value >= reported_value - tolerance
-            and (computed_value < reported_value + tolerance or computed_value = reported_value) then 'match'
+        when rounds_to(computed_value, reported_value, tolerance) then 'match'
         else 'mismatch'
     end as status,
     src_file as file,

@@ -7,7 +7,8 @@ with indicators as (
 rated as (
     select
         *,
-        case when not (is_not_applicable or is_qualitative) then completion_rate(direction, target_value, actual_value) end
+        case when is_not_applicable or is_qualitative then null
+             else completion_rate(direction, target_value, actual_value) end
             as completion_rate
     from indicators
 )
