@@ -31,7 +31,7 @@ from jixiao.ingest.safe_text import shown_name
 from jixiao.load.changes import change_plan, current_inputs, is_repeat
 from jixiao.load.department_status import record_department_status
 from jixiao.load.export import export_year
-from jixiao.load.ledger import code_version, input_fingerprints, parameters_json
+from jixiao.load.ledger import code_version, input_fingerprints, parameters_json, rules_file_sha256
 from jixiao.load.warehouse import (
     WarehouseLocked,
     append,
@@ -215,7 +215,8 @@ def standing_inputs(settings: Settings, run_id: str | None = None) -> dict[str, 
     with connect(settings.warehouse) as con:
         ensure_tables(con, settings.sql_dir)
         current = _current_inputs(con, settings, run_id)
-        plan = change_plan(con, settings.year, current, parameters=None, ruleset=settings.ruleset, formats=formats)
+        plan = change_plan(con, settings.year, current, parameters=None, ruleset=settings.ruleset,
+                           rules_file=rules_file_sha256(settings), formats=formats)
     return {p.src_file: p.dept_code for p in plan if p.change != "removed" and not p.must_read}
 
 

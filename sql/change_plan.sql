@@ -5,12 +5,12 @@
 --   * the ledger: is this run a repeat? (change against the last finished run with the same
 --     parameters and code: every file 'same', and one such run exists);
 --   * the year flow: which inputs to read? (`must_read`: false when the department's loaded data
---     came from these very bytes, by the same code, rule set and at least today's formats).
+--     came from these very bytes, by the same code, rule set (and rule file) and at least today's formats).
 -- Files are matched by their path within the year folder (`name`); a CSV folder's files share
 -- their department input's `src_file`, the folder's name.
 --
--- Parameters: $year, $code_version, $ruleset, $formats (list), $parameters (the run's, or NULL for
--- the nightly's question); relation current_inputs(name, sha256).
+-- Parameters: $year, $code_version, $ruleset, $rules_file (sha256 of a --rules-file, or NULL), $formats
+-- (list), $parameters (the run's, or NULL for the nightly's question); relation current_inputs(name, sha256).
 -- Rows: name, src_file, change ('new', 'changed', 'same', 'removed'), dept_code, must_read,
 -- baseline ('none': no baseline run).
 with baseline as (
@@ -36,8 +36,10 @@ now as (
     select name, split_part(name, '/', 1) as src_file, sha256 from current_inputs
 ),
 
--- Departments whose data stands from a finished run. One whose last read workbook was rejected
+-- Inputs whose data stands from a finished run. A department whose last read workbook was rejected
 -- (stale) does not: its workbook, back to the bytes that were loaded, is read to be current again.
+-- A workbook of project forms stands when the run that loaded its forms rejected none of its forms
+-- (a rejected form has no rows to stand on; the workbook is read again to report it).
 loaded as (
     select departments.src_file, departments.dept_code, departments.run_id, runs.parameters, runs.code_version
     from raw.departments as departments
@@ -46,30 +48,45 @@ loaded as (
         on status.year = departments.year and status.dept_code = departments.dept_code
     where departments.year = $year and runs.status in ('completed', 'partial')
       and not coalesce(status.is_stale, false)
+    union all
+    select distinct forms.src_file, null, forms.run_id, runs.parameters, runs.code_version
+    from raw.project_forms as forms
+    join audit.runs as runs using (run_id)
+    where forms.year = $year and runs.status in ('completed', 'partial')
+      and not exists (
+          select 1 from audit.validation_issues as issues
+          where issues.run_id = forms.run_id and issues.file = forms.src_file and issues.severity = 'error'
+      )
 ),
 
 loaded_files as (
-    select loaded.src_file, list(inputs.name || ':' || inputs.sha256 order by inputs.name) as files
+    select loaded.src_file, loaded.run_id, list(inputs.name || ':' || inputs.sha256 order by inputs.name) as files
     from loaded
     join audit.run_inputs as inputs
         on inputs.run_id = loaded.run_id
         and (inputs.name = loaded.src_file or starts_with(inputs.name, loaded.src_file || '/'))
-    group by loaded.src_file
+    group by loaded.src_file, loaded.run_id
 ),
 
 today_files as (
     select src_file, list(name || ':' || sha256 order by name) as files from now group by src_file
 ),
 
+-- One row per input: a workbook whose forms were loaded by several runs stands when all of them hold.
 standing as (
-    select loaded.src_file, loaded.dept_code
+    select loaded.src_file, any_value(loaded.dept_code) as dept_code
     from loaded
-    join loaded_files using (src_file)
-    join today_files using (src_file)
-    where loaded.code_version = $code_version
-      and json_extract_string(loaded.parameters, '$.ruleset') is not distinct from $ruleset
-      and list_has_all(from_json(json_extract(loaded.parameters, '$.formats'), '["VARCHAR"]'), $formats)
-      and loaded_files.files = today_files.files
+    left join loaded_files using (src_file, run_id)
+    left join today_files using (src_file)
+    group by loaded.src_file
+    having bool_and(
+        loaded.code_version = $code_version
+        and json_extract_string(loaded.parameters, '$.ruleset') is not distinct from $ruleset
+        and json_extract_string(loaded.parameters, '$.rules_file') is not distinct from $rules_file
+        and list_has_all(from_json(json_extract(loaded.parameters, '$.formats'), '["VARCHAR"]'), $formats)
+        and loaded_files.files is not distinct from today_files.files
+        and today_files.files is not null
+    )
 )
 
 select

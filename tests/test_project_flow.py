@@ -11,7 +11,7 @@ import pytest
 
 from flows.year import run_year
 from jixiao.families.project.tables import identity
-from jixiao_synth.project_forms import synth_project_forms
+from jixiao_synth.project_forms import plan_project_forms, synth_project_forms, write_forms_workbook
 from tests.conftest import SEED_WORKBOOK
 
 pytestmark = pytest.mark.slow
@@ -62,3 +62,41 @@ def test_identity_prefers_the_project_code():
     assert identity("P-1", "单位", "项目") == "code:P-1"
     assert identity(None, "单位", "项目") == "name:单位｜项目"
     assert identity(None, None, "项目") is None
+
+
+def test_a_nightly_reads_only_the_changed_workbooks_of_forms(year_with_forms, settings_for, prefect_server):
+    """Unchanged workbooks of forms stand (their marts and drawn forms are kept); a corrected one is read and
+    replaces its projects only; a workbook with a rejected form is read again, to be reported again."""
+    settings = settings_for(year_with_forms)
+    year_dir = settings.year_dir
+    books = plan_project_forms(2022, 24, seed=7)
+
+    def nightly():
+        return run_year(settings.year, settings.raw_dir, settings.warehouse, settings.out_dir, formats=["html"])
+
+    first = nightly()
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        before = con.execute("select project_key, run_id from mart.project_evaluation order by 1").fetchall()
+        with_rejected = {file for (file,) in con.execute(
+            "select distinct file from audit.validation_issues where run_id = ? and severity = 'error'",
+            [first.run_id]).fetchall()}
+    clean = next(b for b in books if b.name not in with_rejected)
+    for form in clean.forms:
+        form.conclusion = "项目总体完成较好（已更正）"
+    write_forms_workbook(year_dir / clean.name, clean.forms, clean.variant)
+    second = nightly()
+
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        read = con.execute("select rows from audit.run_stages where run_id = ? and stage = 'read'",
+                           [second.run_id]).fetchone()[0]
+        after = dict(con.execute("select project_key, run_id from mart.project_evaluation").fetchall())
+        corrected = con.execute("select distinct conclusion from raw.project_forms where src_file = ?",
+                                [clean.name]).fetchall()
+        files = dict(con.execute("select project_key, src_file from raw.project_forms").fetchall())
+    assert with_rejected and read == 1 + len(with_rejected)
+    assert corrected == [("项目总体完成较好（已更正）",)]
+    changed = {key for key, run in after.items() if run == second.run_id}
+    assert {files[key] for key in changed} == {clean.name, *with_rejected}
+    assert sum(files[key] == clean.name for key in changed) == len(clean.forms)
+    assert {key for key, run in before} == set(after) and all(after[k] == r for k, r in before if k not in changed)
+    assert first.forms_loaded == len(after) and second.forms_loaded == len(changed)

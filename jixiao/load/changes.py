@@ -41,15 +41,15 @@ class Planned:
 
 
 def change_plan(con: duckdb.DuckDBPyConnection, year: int, current: pl.DataFrame, *, parameters: str | None,
-                ruleset: str | None = None, formats=FORMATS) -> list[Planned]:
+                ruleset: str | None = None, rules_file: str | None = None, formats=FORMATS) -> list[Planned]:
     """sql/change_plan.sql for `current` (name, sha256). `parameters`: the run's, for the ledger's baseline
     (the last finished run with these parameters and this code); None for the nightly's (the last finished
-    full run of the year)."""
+    full run of the year). `rules_file`: the sha256 of the run's --rules-file, if any."""
     con.register("current_inputs", current.select("name", "sha256").to_arrow())
     try:
         rows = con.execute((SQL_DIR / "change_plan.sql").read_text(encoding="utf-8"), {
-            "year": year, "code_version": code_version(), "ruleset": ruleset, "formats": sorted(formats),
-            "parameters": parameters}).fetchall()
+            "year": year, "code_version": code_version(), "ruleset": ruleset, "rules_file": rules_file,
+            "formats": sorted(formats), "parameters": parameters}).fetchall()
     finally:
         con.unregister("current_inputs")
     return [Planned(*row) for row in rows]
@@ -106,7 +106,8 @@ def _plans(warehouse: Path, inputs: dict[int, pl.DataFrame]) -> dict[int, list[P
     if not warehouse.exists():
         return None
     with connect(warehouse, read_only=True) as con:
-        if not has_tables(con, "audit.runs", "audit.run_inputs", "audit.department_status", "raw.departments"):
+        if not has_tables(con, "audit.runs", "audit.run_inputs", "audit.department_status", "raw.departments",
+                          "raw.project_forms", "audit.validation_issues"):
             return None
         return {year: change_plan(con, year, current, parameters=None) for year, current in inputs.items()}
 

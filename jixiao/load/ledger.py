@@ -52,10 +52,14 @@ def code_version() -> str:
     return digest.hexdigest()[:16]
 
 
+def rules_file_sha256(settings) -> str | None:
+    return None if settings.rules_file is None else hashlib.sha256(settings.rules_file.read_bytes()).hexdigest()
+
+
 def parameters_json(settings) -> str:
     parameters = {"year": settings.year, "raw_dir": str(settings.raw_dir), "departments": sorted(settings.departments),
                   "ruleset": settings.ruleset, "out_dir": str(settings.out_dir),
                   "formats": sorted(settings.formats if settings.formats is not None else FORMATS)}
     if settings.rules_file is not None:  # its rules score the year: an edit to it is a change of parameters
-        parameters["rules_file"] = hashlib.sha256(settings.rules_file.read_bytes()).hexdigest()
+        parameters["rules_file"] = rules_file_sha256(settings)
     return json.dumps(parameters, ensure_ascii=False, sort_keys=True)
