@@ -6,6 +6,7 @@ import atexit
 import logging
 import os
 import sys
+import time
 from datetime import UTC
 from pathlib import Path
 from typing import Annotated
@@ -226,13 +227,19 @@ def serve(
 
 @app.command()
 def synth(
-    departments: Annotated[int, typer.Option(help="How many departments (部门编码 D0001, D0002, …).", min=1)],
     years: Annotated[str, typer.Option(help="Year or years: 2022, 2021,2022 or 2020-2022.")],
     out: Annotated[Path, typer.Option(help="Where to write OUT/<year>/<部门编码>.xlsx and OUT/manifest.json.")],
+    departments: Annotated[int, typer.Option(help="How many departments (部门编码 D0001, D0002, …).", min=0)] = 0,
+    forms: Annotated[int, typer.Option(help="How many project forms (项目支出绩效自评表) a year, one to four per "
+                                            "workbook, listed in OUT/project_forms_<year>.json.", min=0)] = 0,
     seed: Annotated[int, typer.Option(help="Same seed, same workbooks, byte for byte.")] = 0,
-    broken_share: Annotated[float, typer.Option(help="Share of workbooks broken on purpose (listed in manifest.json).", min=0.0, max=1.0)] = 0.02,
+    broken_share: Annotated[float, typer.Option(help="Share of workbooks (of forms) broken on purpose, listed in "
+                                                     "the manifest.", min=0.0, max=1.0)] = 0.02,
+    slip_share: Annotated[float, typer.Option(help="Share of forms printing a figure against their rules.",
+                                              min=0.0, max=1.0)] = 0.3,
 ) -> None:
-    """Write synthetic departments' workbooks in the contract's layouts, for benchmarks and scale tests."""
+    """Write synthetic departments' workbooks and project forms in the contract's layouts, for benchmarks and tests."""
+    from jixiao_synth.project_forms import manifest_path, synth_project_forms
     from jixiao_synth.synth import synthesize
 
     try:
@@ -240,9 +247,19 @@ def synth(
     except ValueError:
         console.print(f"[red]--years 无效：{years}（示例：2022、2021,2022 或 2020-2022）[/red]")
         raise typer.Exit(2) from None
-    manifest = synthesize(out, departments, chosen, seed=seed, broken_share=broken_share)
-    console.print(f"已生成 {len(manifest.files)} 个工作簿（其中故意出错 {len(manifest.broken)} 个），"
-                  f"用时 {manifest.seconds:.1f} 秒：{out}/<年度>/，清单 {out}/manifest.json")
+    if not departments and not forms:
+        console.print("[red]请用 --departments 或 --forms 指定要生成的部门数或项目自评表数[/red]")
+        raise typer.Exit(2)
+    if departments:
+        manifest = synthesize(out, departments, chosen, seed=seed, broken_share=broken_share)
+        console.print(f"已生成 {len(manifest.files)} 个工作簿（其中故意出错 {len(manifest.broken)} 个），"
+                      f"用时 {manifest.seconds:.1f} 秒：{out}/<年度>/，清单 {out}/manifest.json")
+    for year in chosen if forms else ():
+        clock = time.perf_counter()
+        paths = synth_project_forms(out, year, forms, seed=seed, slip_share=slip_share, broken_share=broken_share,
+                                    processes=os.cpu_count() or 1)
+        console.print(f"已生成 {year} 年项目支出绩效自评表 {forms} 张（{len(paths)} 个工作簿），"
+                      f"用时 {time.perf_counter() - clock:.1f} 秒：{out}/{year}/，清单 {manifest_path(out, year)}")
 
 
 def _year_list(text: str) -> list[int]:
