@@ -79,14 +79,15 @@ standing as (
     left join loaded_files using (src_file, run_id)
     left join today_files using (src_file)
     group by loaded.src_file
-    having bool_and(
+    -- coalesce: bool_and skips NULLs, where a run without recorded formats must not stand
+    having bool_and(coalesce(
         loaded.code_version = $code_version
         and json_extract_string(loaded.parameters, '$.ruleset') is not distinct from $ruleset
         and json_extract_string(loaded.parameters, '$.rules_file') is not distinct from $rules_file
         and list_has_all(from_json(json_extract(loaded.parameters, '$.formats'), '["VARCHAR"]'), $formats)
         and loaded_files.files is not distinct from today_files.files
-        and today_files.files is not null
-    )
+        and today_files.files is not null, false
+    ))
 )
 
 select
