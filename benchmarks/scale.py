@@ -1,9 +1,11 @@
 """jixiao at scale: N synthetic departments, timed side by side with the read floor and a pandas script.
 
     python benchmarks/scale.py [--sizes 100,1000,10000] [--keep DIR] [--seed 0] [--full-formats html]
+    python benchmarks/scale.py --sizes 10000 --forms 100000 --measures floor,data,full,nightly  # a province
 
 For each N it generates the set once (`jixiao synth`, kept in KEEP/sets/ for the
-next run), then times, each in its own process:
+next run; with --forms F, F project forms beside the N department workbooks in
+the same year folder), then times, each in its own process:
 
 - read floor: fastexcel reading every sheet of every workbook, nothing else
   (python-calamine's to_python, the reader jixiao uses, alongside);
@@ -11,8 +13,8 @@ next run), then times, each in its own process:
 - full run: `jixiao run --formats FULL` (HTML by default: `all` adds pictures by
   Chromium, a few seconds a department);
 - naive: benchmarks/naive_pandas.py, pandas + openpyxl, the same job unvalidated;
-- nightly: after the full run, `mutate` 1% of the workbooks and `jixiao run` the
-  year again.
+- nightly: after the full run, `mutate` 1% of the department workbooks and
+  correct 1% of the workbooks of forms, then `jixiao run` the year again.
 
 Every jixiao run goes to a Prefect server started here (unless PREFECT_API_URL
 is set), so the server's start-up is not counted. Peak RSS is each process's
@@ -188,34 +190,41 @@ def jixiao_run(name: str, raw: Path, work: Path, year: int, formats: str, env: d
     return measure
 
 
-def ensure_set(sets: Path, n: int, year: int, seed: int, broken_share: float) -> tuple[Path, float | None]:
-    """The generated set for n departments (reused when an earlier run made it); seconds spent generating."""
+def ensure_set(sets: Path, n: int, year: int, seed: int, broken_share: float, forms: int = 0) -> tuple[Path, float | None]:
+    """The generated set for n departments and `forms` project forms (reused when an earlier run made it);
+    seconds spent generating."""
+    from jixiao_synth.project_forms import manifest_path, synth_project_forms
     from jixiao_synth.synth import MANIFEST, SynthManifest, synthesize
 
-    folder = sets / f"n{n}-seed{seed}-broken{broken_share}"
-    if (folder / MANIFEST).exists():
+    folder = sets / (f"n{n}-seed{seed}-broken{broken_share}" + (f"-forms{forms}" if forms else ""))
+    if (folder / MANIFEST).exists() and (not forms or manifest_path(folder, year).exists()):
         manifest = SynthManifest.load(folder)
         if manifest.departments == n and manifest.years == (year,) and not any(f.revisions for f in manifest.files):
             return folder, None
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
-    manifest = synthesize(folder, n, year, seed=seed, broken_share=broken_share)
-    return folder, manifest.seconds
+    start = time.perf_counter()
+    synthesize(folder, n, year, seed=seed, broken_share=broken_share)
+    if forms:
+        synth_project_forms(folder, year, forms, seed=seed, broken_share=broken_share, processes=os.cpu_count() or 1)
+    return folder, time.perf_counter() - start
 
 
 def bench_size(n: int, args, env: dict[str, str]) -> dict:
+    from jixiao_synth.project_forms import correct_project_forms
     from jixiao_synth.synth import mutate
 
-    print(f"\n== {n} departments", flush=True)
-    set_dir, generated = ensure_set(args.keep / "sets", n, args.year, args.seed, args.broken_share)
+    print(f"\n== {n} departments" + (f" and {args.forms} project forms" if args.forms else ""), flush=True)
+    set_dir, generated = ensure_set(args.keep / "sets", n, args.year, args.seed, args.broken_share, args.forms)
+    inputs = sum(1 for _ in (set_dir / str(args.year)).glob("*.xlsx"))
     print(f"  set {set_dir} ({f'generated in {generated:.1f} s' if generated else 'cached'})", flush=True)
     year_dir = set_dir / str(args.year)
-    work = args.keep / "runs" / f"n{n}"
+    work = args.keep / "runs" / (f"n{n}" + (f"-forms{args.forms}" if args.forms else ""))
     timeout = args.timeout
     measures: dict[str, Measure] = {}
 
     def show(m: Measure) -> None:
-        print(f"  {m.name:<22} {m.seconds:9.2f} s  {n / m.seconds:8.1f} wb/s  {m.peak_rss_mib:8.0f} MiB"
+        print(f"  {m.name:<22} {m.seconds:9.2f} s  {inputs / m.seconds:8.1f} wb/s  {m.peak_rss_mib:8.0f} MiB"
               f"  exit {m.exit_code}", flush=True)
 
     wanted = set(args.measures.split(","))
@@ -257,6 +266,9 @@ def bench_size(n: int, args, env: dict[str, str]) -> dict:
     changed = []
     if "nightly" in wanted and measures.get("full") and measures["full"].exit_code in (0, 1):
         changed = mutate(raw, args.nightly_share, args.year, seed=1)
+        if args.forms:
+            changed += [str(p) for p in correct_project_forms(raw, args.year, args.nightly_share, seed=args.seed,
+                                                              broken_share=args.broken_share)]
         m = jixiao_run(f"nightly ({len(changed)} changed)", raw, work / "full" / "run", args.year, args.full_formats,
                        env, timeout, fresh=False)
         measures["nightly"] = m
@@ -265,7 +277,8 @@ def bench_size(n: int, args, env: dict[str, str]) -> dict:
         shutil.rmtree(work, ignore_errors=True)
     code = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=_checkout(JIXIAO_BIN) or ROOT,
                           capture_output=True, text=True).stdout
-    return {"departments": n, "generated_seconds": generated, "changed": len(changed), "code": code.strip() or None,
+    return {"departments": n, "forms": args.forms, "workbooks": inputs, "generated_seconds": generated,
+            "changed": len(changed), "code": code.strip() or None,
             "load_average": [round(load_before, 1), round(os.getloadavg()[0], 1)],
             "jixiao_env": "own venv" if JIXIAO_BIN != BIN else "benchmark's env",
             "measures": {k: asdict(v) for k, v in measures.items()}}
@@ -287,6 +300,11 @@ def _ratio(a: dict | None, b: dict | None, *, share: bool = False) -> str:
     return f"{a['seconds'] / b['seconds']:.1%}" if share else f"{a['seconds'] / b['seconds']:.1f}×"
 
 
+def _size(result: dict) -> str:
+    forms = result.get("forms") or 0
+    return f"{result['departments']:,}" + (f" + {forms:,} forms" if forms else "")
+
+
 def markdown(results: list[dict], args) -> str:
     labels = {"floor_fastexcel": "read floor (fastexcel)", "floor_calamine": "read floor (python-calamine)",
               "data": "jixiao data path (`--formats none`)", "full": f"jixiao full run (`--formats {args.full_formats}`)",
@@ -294,25 +312,25 @@ def markdown(results: list[dict], args) -> str:
               "dask": f"jixiao on a local two-worker Dask cluster (`--runner dask --formats {args.full_formats}`)"}
     times, ratios, stages = [], [], []
     for r in results:
-        n, m = r["departments"], r["measures"]
+        m, size, inputs = r["measures"], _size(r), r.get("workbooks", r["departments"])
         if r["generated_seconds"]:
-            times.append(f"| {n:,} | generate (`jixiao synth`, 2 processes) | {r['generated_seconds']:.1f} | "
-                         f"{n / r['generated_seconds']:.0f} | |")
+            times.append(f"| {size} | generate (`jixiao synth`, 2 processes) | {r['generated_seconds']:.1f} | "
+                         f"{inputs / r['generated_seconds']:.0f} | |")
         for key, label in labels.items():
             if key in m:
                 failed = "" if m[key]["exit_code"] in (0, 1) else f" (exit {m[key]['exit_code']})"
                 label = f"{label}, {r['changed']} changed" if key == "nightly" else label
-                times.append(f"| {n:,} | {label}{failed} | {m[key]['seconds']:.1f} | {n / m[key]['seconds']:.0f} | "
+                times.append(f"| {size} | {label}{failed} | {m[key]['seconds']:.1f} | {inputs / m[key]['seconds']:.0f} | "
                              f"{m[key]['peak_rss_mib']:.0f} |")
         if {"data", "full", "naive"} & set(m):
             floor = min((m[k] for k in ("floor_fastexcel", "floor_calamine") if k in m), key=lambda x: x["seconds"],
                         default=None)
-            ratios.append(f"| {n:,} | {_ratio(m.get('naive'), m.get('data'))} | {_ratio(m.get('data'), floor)} | "
+            ratios.append(f"| {size} | {_ratio(m.get('naive'), m.get('data'))} | {_ratio(m.get('data'), floor)} | "
                           f"{_ratio(m.get('naive'), m.get('full'))} | {_ratio(m.get('nightly'), m.get('full'), share=True)} |")
         for key in ("data", "full", "nightly"):
             if m.get(key, {}).get("stages"):
                 other = m[key]["seconds"] - sum(m[key]["stages"].values())
-                stages.append(f"| {n:,} | {labels[key].split(' (')[0]} | "
+                stages.append(f"| {size} | {labels[key].split(' (')[0]} | "
                               + " | ".join(f"{m[key]['stages'][s]:.1f}" if s in m[key]["stages"] else "–" for s in STAGES)
                               + f" | {other:.1f} |")
     lines = [
@@ -323,9 +341,9 @@ def markdown(results: list[dict], args) -> str:
         + " / ".join(sorted({r.get("jixiao_env", "benchmark's env") for r in results}))
         + " (own venv: `pip install -e .` as the README, without the benchmark's pandas). "
         + "Code (git describe) and load average (1 min) at the start and end "
-        "of each size: " + "; ".join(f"{r['departments']:,}: {r.get('code') or '?'}, {r['load_average'][0]} → "
+        "of each size: " + "; ".join(f"{_size(r)}: {r.get('code') or '?'}, {r['load_average'][0]} → "
                                      f"{r['load_average'][1]}" for r in results) + ".",
-        "", "| departments | measure | seconds | workbooks/s | peak RSS (MiB) |", "|---:|---|---:|---:|---:|", *times,
+        "", "| departments (+ project forms) | measure | seconds | workbooks/s | peak RSS (MiB) |", "|---:|---|---:|---:|---:|", *times,
     ]
     if ratios:
         lines += ["", "| departments | naive ÷ data path | data path ÷ read floor | naive ÷ full run | nightly ÷ full run |",
@@ -349,6 +367,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="folder for the generated sets (reused between runs), the runs and the results")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--year", type=int, default=2022)
+    parser.add_argument("--forms", type=int, default=0,
+                        help="project forms (项目支出绩效自评表) beside each size's departments: 100000 with --sizes 10000 "
+                             "is a province's year")
     parser.add_argument("--broken-share", type=float, default=0.02)
     parser.add_argument("--full-formats", default="html", help="--formats of the full run and the nightly")
     parser.add_argument("--nightly-share", type=float, default=0.01)
@@ -384,7 +405,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for n in sizes:
             fresh = bench_size(n, args, env)
-            results = sorted([r for r in results if r["departments"] != n] + [fresh], key=lambda r: r["departments"])
+            same = (n, args.forms)
+            results = sorted([r for r in results if (r["departments"], r.get("forms") or 0) != same] + [fresh],
+                             key=lambda r: (r.get("forms") or 0, r["departments"]))
             report = markdown(results, args)
             args.results.write_text(report, encoding="utf-8")
             saved.write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")

@@ -541,13 +541,45 @@ def synth_project_forms(out_dir: Path, year: int, count: int, *, seed: int = 0, 
         paths.append(path)
         for form, (sheet, cells) in zip(book.forms, placed, strict=True):
             form.sheet, form.cells = sheet, cells
-    manifest = [{"file": book.name, "variant": dataclasses.asdict(book.variant),
-                 "forms": [{"sheet": f.sheet, "project": f.project, "unit_name": f.unit_name,
-                            "project_code": f.project_code, "slips": f.slips, "broken": f.broken,
-                            "expected_rule": f.expected_rule, "expected_cell": f.expected_cell} for f in book.forms]}
-                for book in books]
+    manifest = [_manifest_entry(book) for book in books]
     manifest_path(out_dir, year).write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
     return paths
+
+
+def correct_project_forms(out_dir: Path, year: int, share: float, *, revision: int = 1, seed: int = 0,
+                          slip_share: float = 0.3, broken_share: float = 0.05,
+                          forms_per_workbook: tuple[int, int] = (1, 4)) -> list[Path]:
+    """Rewrite round(share × workbooks) of a set synth_project_forms wrote (same arguments) as their units
+    correct them: every form of a chosen workbook printed by the rules and readable, its 结论 marked with the
+    revision, so the bytes change even where nothing was wrong; the projects keep their identity. The
+    manifest follows. Returns the rewritten paths."""
+    folder = Path(out_dir) / str(year)
+    books = plan_project_forms(year, _form_count(out_dir, year), seed=seed, slip_share=slip_share,
+                               broken_share=broken_share, forms_per_workbook=forms_per_workbook)
+    count = min(len(books), max(1, round(len(books) * share))) if share > 0 else 0
+    chosen = sorted(_rng(seed, year, "correct", revision).sample(range(len(books)), count))
+    manifest = json.loads(manifest_path(out_dir, year).read_text(encoding="utf-8"))
+    paths = []
+    for i in chosen:
+        book = books[i]
+        book.forms = [build_form(seed, year, f.index, book.variant) for f in book.forms]
+        for form in book.forms:
+            form.conclusion += f"（第{revision}次修订）"
+        paths.append(write_forms_workbook(folder / book.name, book.forms, book.variant))
+        manifest[i] = _manifest_entry(book)
+    manifest_path(out_dir, year).write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+    return paths
+
+
+def _form_count(out_dir: Path, year: int) -> int:
+    return sum(len(book["forms"]) for book in json.loads(manifest_path(out_dir, year).read_text(encoding="utf-8")))
+
+
+def _manifest_entry(book: SynthWorkbook) -> dict:
+    return {"file": book.name, "variant": dataclasses.asdict(book.variant),
+            "forms": [{"sheet": f.sheet, "project": f.project, "unit_name": f.unit_name,
+                       "project_code": f.project_code, "slips": f.slips, "broken": f.broken,
+                       "expected_rule": f.expected_rule, "expected_cell": f.expected_cell} for f in book.forms]}
 
 
 def _write(job: tuple[Path, list[SynthForm], FormVariant]) -> tuple[Path, list[tuple[str, dict[str, str]]]]:

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from jixiao.cli import app
 from jixiao.families.project.read import read_forms
 from jixiao.families.project.tables import identity
-from jixiao_synth.project_forms import manifest_path, plan_project_forms
+from jixiao_synth.project_forms import correct_project_forms, manifest_path, plan_project_forms, synth_project_forms
 from tests.conftest import SEED_WORKBOOK
 
 YEAR, COUNT, SEED = 2022, 60, 11
@@ -61,6 +61,11 @@ def test_every_form_of_every_variant_is_read_with_its_figures(made):
             assert [i["weight"] for i in indicators] == [i.weight for i in made_form.indicators]
             assert [i["level1"] for i in indicators] == [i.level1 for i in made_form.indicators]
             assert not [f for f in form.findings if f.severity == "error"], form.findings
+            filler = [f for f in form.findings if f.rule == "project.filler_row"]
+            assert len(filler) == (1 if book.variant.filler_rows else 0)  # one note a form, naming every row
+            for f in filler:
+                cells = f.value.split("、")
+                assert cells[0] == f.cell and str(len(cells)) in f.message and len(set(cells)) == len(cells)
             checked += 1
     assert checked >= COUNT * 0.8
 
@@ -80,3 +85,25 @@ def test_a_department_workbook_or_a_file_of_another_kind_is_not_a_form(tmp_path)
     note.write_text("不是工作簿", encoding="utf-8")
     assert read_forms(SEED_WORKBOOK, YEAR) is None
     assert read_forms(note, YEAR) is None
+
+
+def test_a_corrected_workbook_reads_clean_keeps_its_projects_and_leaves_the_others_alone(tmp_path):
+    synth_project_forms(tmp_path, YEAR, 30, seed=SEED, broken_share=0.3, slip_share=0.5)
+    folder = tmp_path / str(YEAR)
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    keys = {name: [f.project_key for f in read_forms(folder / name, YEAR)] for name in before}
+    changed = correct_project_forms(tmp_path, YEAR, 0.5, seed=SEED, broken_share=0.3, slip_share=0.5)
+    assert len(changed) == round(len(before) * 0.5)
+    manifest = {b["file"]: b["forms"] for b in json.loads(manifest_path(tmp_path, YEAR).read_text(encoding="utf-8"))}
+    for name, data in before.items():
+        path = folder / name
+        if path not in changed:
+            assert path.read_bytes() == data
+            continue
+        assert path.read_bytes() != data
+        forms = read_forms(path, YEAR)
+        # the same projects, corrected (a form missing its name had no key before)
+        assert [k for k, _ in zip(keys[name], forms, strict=True) if k] == \
+            [f.project_key for k, f in zip(keys[name], forms, strict=True) if k]
+        assert not [f for form in forms for f in form.findings if f.severity == "error"]
+        assert all(not f["slips"] and not f["broken"] for f in manifest[name])

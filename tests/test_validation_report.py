@@ -97,6 +97,21 @@ def test_inputs_without_findings_are_counted_not_listed(tmp_path):
     assert "a.xlsx" in text and "clean0.xlsx" not in text
 
 
+def test_a_page_lists_the_first_rows_and_says_where_the_rest_are(tmp_path, monkeypatch):
+    from jixiao.publish import validation_report
+
+    monkeypatch.setattr(validation_report, "SHOWN_ROWS", 2)
+    departments = [_dept("a.xlsx", "A", WARN, ERR_D9, ERR_C10), _dept("b.xlsx", None, BROKEN),
+                   _dept("c.xlsx", "C", dataclasses.replace(WARN, file="c.xlsx", dept_code="C"))]
+    found = _findings(WARN, ERR_D9, ERR_C10, BROKEN, dataclasses.replace(WARN, file="c.xlsx", dept_code="C"))
+    html, csv_path = write_validation_report(tmp_path, 2022, "run-1", departments, found, _statuses())
+    text = html.read_text(encoding="utf-8")
+    assert "另有 1 份工作簿未在此页列出" in text and "另有 3 条问题未在此页列出" in text
+    assert "六百万" in text and "&lt;b&gt;x&lt;/b&gt;" in text and "c.xlsx" not in text  # errors first
+    rows = list(csv.DictReader(io.StringIO(csv_path.read_bytes().decode("utf-8-sig"))))
+    assert len(rows) == 5  # the CSV has every finding
+
+
 def test_a_clean_run(tmp_path):
     html, csv_path = write_validation_report(tmp_path, 2022, "run-1", [_dept("a.xlsx", "A")], _findings(), _statuses())
     assert "未发现任何问题" in html.read_text(encoding="utf-8")

@@ -24,6 +24,10 @@ _ERROR = style.text(color="#b3261e", weight="bold")
 _REJECTED = style.fill(color="#fdecea")
 _SEVERITY = {"error": "错误", "warning": "警告"}
 _CELL = re.compile(r"^([A-Z]+)([0-9]+)$")
+# Rows a page lists per table, in reading order (rejected inputs and errors first); the CSV has every row.
+# A province's hundred thousand findings make a page no browser opens, and great-tables draws
+# about 0.6 ms a row.
+SHOWN_ROWS = 2000
 
 # The CSV's columns, in the order a clerk reads a finding.
 CSV_COLUMNS = {
@@ -103,9 +107,10 @@ def build_departments_table(lines: pl.DataFrame, year: int, run_id: str) -> GT:
     rejected_total = int(lines["rejected"].sum())
     loaded = lines.height - rejected_total
     listed = lines.filter(pl.col("rejected") | (pl.col("errors") > 0) | (pl.col("warnings") > 0) | (pl.col("note") != ""))
+    clean, more = lines.height - listed.height, max(0, listed.height - SHOWN_ROWS)
+    listed = listed.head(SHOWN_ROWS)
     rejected = [i for i, r in enumerate(listed.iter_rows(named=True)) if r["rejected"]]
     table = listed.drop("rejected").with_columns(pl.col("errors", "warnings").cast(pl.String))
-    clean = lines.height - listed.height
     gt = (
         GT(table, id="validation-departments")
         # structure
@@ -119,6 +124,8 @@ def build_departments_table(lines: pl.DataFrame, year: int, run_id: str) -> GT:
     # style
     if rejected:
         gt = gt.tab_style(_REJECTED, loc.body(rows=rejected)).tab_style(_ERROR, loc.body(columns="outcome", rows=rejected))
+    if more:
+        gt = gt.tab_source_note(_more(more, "份工作簿"))
     return (
         gt.tab_source_note("被拒收的工作簿整体未载入；请按下表逐项修正后重新提交。警告不影响载入，但请核实。")
         .tab_source_note(f"运行编号 {run_id}")
@@ -126,7 +133,14 @@ def build_departments_table(lines: pl.DataFrame, year: int, run_id: str) -> GT:
     )
 
 
+def _more(count: int, what: str) -> str:
+    return (f"此页只列出前 {SHOWN_ROWS} 行；另有 {count} {what}未在此页列出，"
+            "全部见同一文件夹中的 validation.csv（可在 Excel 中按部门筛选）。")
+
+
 def build_findings_table(lines: pl.DataFrame, run_id: str) -> GT:
+    more = max(0, lines.height - SHOWN_ROWS)
+    lines = lines.head(SHOWN_ROWS)
     grouped = lines.with_columns(
         pl.concat_str([pl.col("dept_code"), pl.lit(" · "), pl.col("file"), pl.lit("（"), pl.col("outcome"), pl.lit("）")])
         .alias("group")
@@ -151,6 +165,8 @@ def build_findings_table(lines: pl.DataFrame, run_id: str) -> GT:
     # so styling each warning of a province's thousands costs minutes; warnings stay plain text.
     if errors:
         gt = gt.tab_style(_ERROR, loc.body(columns="severity", rows=errors))
+    if more:
+        gt = gt.tab_source_note(_more(more, "条问题"))
     return gt.tab_source_note(f"运行编号 {run_id}").opt_table_font(font=_CJK_FONTS)
 
 

@@ -83,6 +83,9 @@ def _na(value: object) -> bool:
 
 # --- routing --------------------------------------------------------------------------------------
 
+_NOTE_STARTS = tuple(f"{p}:" for p in L.NOTE_PREFIXES)
+
+
 def _is_form(grid: list[list[object]]) -> bool:
     found = {_label(c) for row in grid for c in row if isinstance(c, str)}
     return any(_TITLE in t for t in found) or ("项目名称" in found and "年度资金总额" in found)
@@ -482,6 +485,7 @@ class _FormReader:
         rows: list[dict] = []
         level2_group: list[dict] = []
         level2 = None
+        filler: list[str] = []
         for r in range(h + 1, end):
             written = self.written[r]
             if all(is_blank(written[c]) for c in columns.values()):
@@ -501,8 +505,7 @@ class _FormReader:
             name = _PREFIX.sub("", normalize_text(cells["indicator"]))
             rest = [written[c] for k, c in columns.items() if k not in ("level1", "level2", "indicator")]
             if all(is_blank(v) or compact(v) in _FILLER for v in rest) and (not name or compact(name) in _FILLER):
-                form.warn("project.filler_row", "模板占位行（只有“指标N：”或“……”，没有内容），已跳过；请删除该行",
-                          self.sheet, self.ref(r, columns["indicator"]), normalize_text(cells["indicator"]))
+                filler.append(self.ref(r, columns["indicator"]))
                 continue
             if all(is_blank(written[c]) for c in data_columns):
                 continue  # a heading only (a 一级 or 二级 written above its rows)
@@ -510,6 +513,9 @@ class _FormReader:
             if row is not None:
                 rows.append(row)
                 level2_group.append(row)
+        if filler:  # one note per form: a template's filler rows are one thing to tidy, not one per row
+            form.warn("project.filler_row", f"模板占位行 {len(filler)} 行（只有“指标N：”或“……”，没有内容），已跳过；"
+                      "请删除这些行", self.sheet, filler[0], "、".join(filler))
         for i, row in enumerate(rows, start=1):
             row["indicator_no"] = i
         return rows, end
@@ -517,14 +523,14 @@ class _FormReader:
     def _indicators_end(self, h: int) -> int:
         for r in range(h + 1, len(self.labels)):
             for text in self.labels[r]:
-                if text and (text in _TOTAL or text in _CLOSING or text.startswith(tuple(f"{p}:" for p in L.NOTE_PREFIXES))):
+                if text and (text in _TOTAL or text in _CLOSING or text.startswith(_NOTE_STARTS)):
                     return r
         return len(self.labels)
 
     def _level1_names(self, h: int, end: int, c: int) -> dict[int, tuple[str, Decimal | None]]:
         """Each row's 一级 name and weight: from 产出指标（50分）, or from the footnote when the cell gives only
         （50分） (by its weight where the footnote names one level with it, else by its place)."""
-        note = self._footnote_levels()
+        note: list[tuple[str, Decimal]] | None = None  # read only when a 一级 cell needs it
         out, current, place = {}, ("", None), -1
         for r in range(h + 1, end):
             written, value = self.written[r][c], self.grid[r][c]
@@ -534,6 +540,8 @@ class _FormReader:
                 m = _LEVEL1.match(text)
                 name, weight = (m["name"], Decimal(m["weight"])) if m else (text, None)
                 name = L.LEVEL1_WORDS.get(name, name)
+                if (not name and weight is not None) or weight is None:
+                    note = self._footnote_levels() if note is None else note
                 if not name and weight is not None:
                     same = [n for n, w in note if w == weight]
                     name = same[0] if len(same) == 1 else (note[place][0] if place < len(note) else "")
@@ -544,9 +552,9 @@ class _FormReader:
         return out
 
     def _footnote_levels(self) -> list[tuple[str, Decimal]]:
-        for row in self.grid:
-            for value in row:
-                if isinstance(value, str) and compact(value).startswith(tuple(f"{p}:" for p in L.NOTE_PREFIXES)):
+        for labels, row in zip(self.labels, self.grid, strict=True):
+            for text, value in zip(labels, row, strict=True):
+                if text.startswith(_NOTE_STARTS) and isinstance(value, str):
                     found = [(L.LEVEL1_WORDS[w], Decimal(n)) for w, n in _NOTE_LEVEL1.findall(compact(value))]
                     if found:
                         return found
@@ -647,7 +655,7 @@ class _FormReader:
                     nxt = self.right(r, c)
                     info[key] = normalize_text(nxt[1]) if nxt else None
                     self.form.cells[key] = self.ref(r, nxt[0] if nxt else self.after(r, c))
-                elif text.startswith(tuple(f"{p}:" for p in L.NOTE_PREFIXES)) and "remarks" not in info:
+                elif text.startswith(_NOTE_STARTS) and "remarks" not in info:
                     info["remarks"] = normalize_text(self.grid[r][c])
                     self.form.cells["remarks"] = self.ref(r, c)
 
