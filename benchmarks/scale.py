@@ -269,7 +269,7 @@ def bench_size(n: int, args, env: dict[str, str]) -> dict:
         if args.forms:
             changed += [str(p) for p in correct_project_forms(raw, args.year, args.nightly_share, seed=args.seed,
                                                               broken_share=args.broken_share)]
-        m = jixiao_run(f"nightly ({len(changed)} changed)", raw, work / "full" / "run", args.year, args.full_formats,
+        m = jixiao_run(f"nightly ({len(changed)} changed)", raw, work / "full" / "run", args.year, args.nightly_formats,
                        env, timeout, fresh=False)
         measures["nightly"] = m
         show(m)
@@ -308,7 +308,7 @@ def _size(result: dict) -> str:
 def markdown(results: list[dict], args) -> str:
     labels = {"floor_fastexcel": "read floor (fastexcel)", "floor_calamine": "read floor (python-calamine)",
               "data": "jixiao data path (`--formats none`)", "full": f"jixiao full run (`--formats {args.full_formats}`)",
-              "naive": "pandas + openpyxl script", "nightly": "jixiao nightly",
+              "naive": "pandas + openpyxl script", "nightly": f"jixiao nightly (`--formats {args.nightly_formats}`)",
               "dask": f"jixiao on a local two-worker Dask cluster (`--runner dask --formats {args.full_formats}`)"}
     times, ratios, stages = [], [], []
     for r in results:
@@ -372,6 +372,9 @@ def main(argv: list[str] | None = None) -> int:
                              "is a province's year")
     parser.add_argument("--broken-share", type=float, default=0.02)
     parser.add_argument("--full-formats", default="html", help="--formats of the full run and the nightly")
+    parser.add_argument("--nightly-formats", default=None,
+                        help="--formats of the nightly (default: the full run's); a province's full run drawn in "
+                             "`none` and its nightly in `html` times the nightly's drawing without an hour of drawing first")
     parser.add_argument("--nightly-share", type=float, default=0.01)
     parser.add_argument("--measures", default="floor,data,full,naive,nightly",
                         help="which of floor,data,full,naive,nightly,dask to time")
@@ -386,6 +389,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--report-only", action="store_true", help="print the tables of KEEP/results.json, measure nothing")
     args = parser.parse_args(argv)
     args.keep = args.keep.resolve()
+    args.nightly_formats = args.nightly_formats or args.full_formats
     sizes = [] if args.report_only else [int(s) for s in args.sizes.split(",") if s.strip()]
     env = {**os.environ, "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
     global JIXIAO_BIN

@@ -48,9 +48,11 @@ _NAME_COLUMN = {"indicators": "indicator", "projects": "project", "tasks": "task
 _ROW_LABEL = {"departments": "部门", "tasks": "重点工作任务", "indicators": "指标", "projects": "项目", "scores": "评分项"}
 
 
-def _explain(table: str, column: str | None, check: str, value: str) -> tuple[str, str]:
-    """(rule id, Chinese message) for a pandera failure."""
-    what = LABELS.get(column, (None, column))[1] if column else _ROW_LABEL[table]
+def explain(table: str, column: str | None, check: str, value: str, labels: dict = LABELS,
+            row_labels: dict = _ROW_LABEL) -> tuple[str, str]:
+    """(rule id, Chinese message) for a pandera failure; `labels` say what a form calls each column
+    (column -> (sheet column key, name)), `row_labels` what a table's row is."""
+    what = labels.get(column, (None, column))[1] if column else row_labels.get(table, table)
     name = check.split("(")[0]
     arg = check[len(name) + 1:-1] if "(" in check else ""
     if name == "greater_than_or_equal_to":
@@ -105,7 +107,7 @@ def _finding(table: str, frame: pl.DataFrame, case: dict, columns, basic: dict[s
     row = frame.row(index, named=True) if index is not None else {}
     column = case["column"] if case["schema_context"] == "Column" else None
     value = case["failure_case"] if column else None
-    rule, message = _explain(table, column, case["check"], value or "")
+    rule, message = explain(table, column, case["check"], value or "")
     sheet = row.get("src_sheet") or BASIC_SHEET_LABEL.get(table)
     cell = None
     key = LABELS.get(column, (None, None))[0] if column else None

@@ -21,7 +21,7 @@ def _read(path, year) -> list | None:
 
 def cross_checks(frames, columns, forms) -> list:
     checks.duplicate_forms(forms)
-    return checks.weight_findings(frames) + checks.lost_points(frames)
+    return checks.schema_findings(frames, forms) + checks.weight_findings(frames) + checks.lost_points(frames)
 
 
 PROJECT = Family(
@@ -33,7 +33,7 @@ PROJECT = Family(
     tables=TABLES,
     partition=PARTITION,
     models="project",
-    schemas={},
+    schemas=checks.SCHEMAS,
     cross_checks=cross_checks,
     report_queries=SQL_DIR / "reports" / "project",
     draw_chunk=draw_forms,

@@ -10,11 +10,57 @@ from __future__ import annotations
 from collections import Counter
 from decimal import Decimal
 
+import pandera.errors
 import polars as pl
 
+from jixiao.check.validate import explain
 from jixiao.domain import Finding, ProjectForm
+from jixiao.families.project import labels as L
+from schemas.project_forms import ProjectFormSchema, ProjectFundRowSchema, ProjectIndicatorSchema
 
 FULL_MARKS = Decimal(100)
+
+SCHEMAS = {"project_forms": ProjectFormSchema, "project_fund_rows": ProjectFundRowSchema,
+           "project_indicators": ProjectIndicatorSchema}
+# frame column -> (the frame's column holding its cell, what the form calls it); a form's own
+# figures (project_forms) have their cells in ProjectForm.cells, keyed by the column's name.
+_FUNDS, _INDICATORS = L.FUNDS_COLUMNS, L.INDICATOR_COLUMNS
+LABELS = {
+    "year": (None, "年度"), "project": (None, L.HEADER["project"][0]), "unit_name": (None, L.HEADER["unit_name"][0]),
+    "dept_name": (None, L.HEADER["dept_name"][0]), "total_weight": (None, f"{L.TOTAL[0]}的分值"),
+    "initial_budget_yuan": (None, _FUNDS["initial"][0]), "budget_yuan": ("budget_cell", _FUNDS["budget"][0]),
+    "spent_yuan": ("spent_cell", _FUNDS["spent"][0]), "weight": ("weight_cell", _FUNDS["weight"][0]),
+    "indicator_no": (None, "指标序号"), "indicator": (None, _INDICATORS["indicator"][0]),
+    "direction": (None, "指标方向"),
+}
+_ROWS = {"project_forms": "自评表", "project_fund_rows": "资金行", "project_indicators": "绩效指标"}
+
+
+def schema_findings(frames: dict[str, pl.DataFrame], forms: list[ProjectForm]) -> list[Finding]:
+    """The project tables' pandera schemas over the year's forms at once; each failure names its cell."""
+    by_form = {(f.file, f.sheet): f for f in forms}
+    findings = []
+    for table, schema in SCHEMAS.items():
+        frame = frames[table]
+        if frame.height == 0:
+            continue
+        try:
+            schema.validate(frame, lazy=True)
+        except pandera.errors.SchemaErrors as exc:
+            for case in exc.failure_cases.to_dicts():
+                index = case.get("index")
+                row = frame.row(index, named=True) if index is not None else {}
+                column = case["column"] if case["schema_context"] == "Column" else None
+                value = None if not column or case["failure_case"] is None else str(case["failure_case"])
+                rule, message = explain(table, column, case["check"], value or "", LABELS, _ROWS)
+                cell_column = LABELS.get(column, (None,))[0]
+                form = by_form.get((row.get("src_file"), row.get("src_sheet")))
+                cell = (row.get(cell_column) if cell_column else None) or (
+                    form.cells.get(column) if form and table == "project_forms" else None) or (
+                    f"第{row['src_row']}行" if row.get("src_row") else None)
+                findings.append(Finding("error", f"project.{rule}", message, row.get("src_file", ""),
+                                        row.get("src_sheet"), cell, value, project_key=row.get("project_key")))
+    return findings
 
 
 def duplicate_forms(forms: list[ProjectForm]) -> None:
