@@ -6,7 +6,7 @@ words a department's clerk understands, with the rule's English id beside it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 
 import pandera.errors
@@ -87,26 +87,30 @@ def schema_findings(
     `departments` lets a finding on a 基本情况 value name its cell (the frame has one row per
     department, not the sheet's rows)."""
     basic = {d.file: d for d in departments}
-    findings: list[Finding] = []
-    for table, schema in SCHEMAS.items():
+    return [_finding(table, frame, row, column, value, case, columns, basic, list(SCHEMAS[table].to_schema().unique or []))
+            for table, frame, row, column, value, case in schema_failures(frames, SCHEMAS)]
+
+
+def schema_failures(frames: dict[str, pl.DataFrame], schemas: dict) -> Iterator[tuple]:
+    """Each pandera failure of each table's schema, over the table's frame at once:
+    (table, frame, the failing row as a dict ({} for a table-wide failure), column (None for a row-wide
+    check), the value found, pandera's failure case)."""
+    for table, schema in schemas.items():
         frame = frames[table]
         if frame.height == 0:
             continue
         try:
             schema.validate(frame, lazy=True)
         except pandera.errors.SchemaErrors as exc:
-            unique = list(schema.to_schema().unique or [])
             for case in exc.failure_cases.to_dicts():
-                findings.append(_finding(table, frame, case, columns, basic, unique))
-    return findings
+                index = case.get("index")
+                row = frame.row(index, named=True) if index is not None else {}
+                column = case["column"] if case["schema_context"] == "Column" else None
+                yield table, frame, row, column, case["failure_case"] if column else None, case
 
 
-def _finding(table: str, frame: pl.DataFrame, case: dict, columns, basic: dict[str, Department],
-             unique: list[str]) -> Finding:
-    index = case.get("index")
-    row = frame.row(index, named=True) if index is not None else {}
-    column = case["column"] if case["schema_context"] == "Column" else None
-    value = case["failure_case"] if column else None
+def _finding(table: str, frame: pl.DataFrame, row: dict, column: str | None, value, case: dict, columns,
+             basic: dict[str, Department], unique: list[str]) -> Finding:
     rule, message = explain(table, column, case["check"], value or "")
     sheet = row.get("src_sheet") or BASIC_SHEET_LABEL.get(table)
     cell = None

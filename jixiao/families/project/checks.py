@@ -10,10 +10,9 @@ from __future__ import annotations
 from collections import Counter
 from decimal import Decimal
 
-import pandera.errors
 import polars as pl
 
-from jixiao.check.validate import explain
+from jixiao.check.validate import explain, schema_failures
 from jixiao.domain import Finding, ProjectForm
 from jixiao.families.project import labels as L
 from schemas.project_forms import ProjectFormSchema, ProjectFundRowSchema, ProjectIndicatorSchema
@@ -40,26 +39,16 @@ def schema_findings(frames: dict[str, pl.DataFrame], forms: list[ProjectForm]) -
     """The project tables' pandera schemas over the year's forms at once; each failure names its cell."""
     by_form = {(f.file, f.sheet): f for f in forms}
     findings = []
-    for table, schema in SCHEMAS.items():
-        frame = frames[table]
-        if frame.height == 0:
-            continue
-        try:
-            schema.validate(frame, lazy=True)
-        except pandera.errors.SchemaErrors as exc:
-            for case in exc.failure_cases.to_dicts():
-                index = case.get("index")
-                row = frame.row(index, named=True) if index is not None else {}
-                column = case["column"] if case["schema_context"] == "Column" else None
-                value = None if not column or case["failure_case"] is None else str(case["failure_case"])
-                rule, message = explain(table, column, case["check"], value or "", LABELS, _ROWS)
-                cell_column = LABELS.get(column, (None,))[0]
-                form = by_form.get((row.get("src_file"), row.get("src_sheet")))
-                cell = (row.get(cell_column) if cell_column else None) or (
-                    form.cells.get(column) if form and table == "project_forms" else None) or (
-                    f"第{row['src_row']}行" if row.get("src_row") else None)
-                findings.append(Finding("error", f"project.{rule}", message, row.get("src_file", ""),
-                                        row.get("src_sheet"), cell, value, project_key=row.get("project_key")))
+    for table, _, row, column, found, case in schema_failures(frames, SCHEMAS):
+        value = None if found is None else str(found)
+        rule, message = explain(table, column, case["check"], value or "", LABELS, _ROWS)
+        cell_column = LABELS.get(column, (None,))[0]
+        form = by_form.get((row.get("src_file"), row.get("src_sheet")))
+        cell = (row.get(cell_column) if cell_column else None) or (
+            form.cells.get(column) if form and table == "project_forms" else None) or (
+            f"第{row['src_row']}行" if row.get("src_row") else None)
+        findings.append(Finding("error", f"project.{rule}", message, row.get("src_file", ""), row.get("src_sheet"),
+                                cell, value, project_key=row.get("project_key")))
     return findings
 
 
