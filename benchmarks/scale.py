@@ -17,8 +17,9 @@ the same year folder), then times, each in its own process:
   correct 1% of the workbooks of forms, then `jixiao run` the year again.
 
 Every jixiao run goes to a Prefect server started here (unless PREFECT_API_URL
-is set), so the server's start-up is not counted. Peak RSS is each process's
-own (wait4), including any children it waited for. Per-stage seconds come from
+is set), so the server's start-up is not counted. Peak RSS is the measured
+process's own high-water mark (VmHWM), and, sampled every 50 ms, that of it and
+its worker processes together. Per-stage seconds come from
 audit.run_stages. Prints markdown tables for the README and writes them, with
 the raw figures as JSON, to benchmarks/results.md (--results) and KEEP/results.json.
 """
@@ -55,29 +56,62 @@ class Measure:
     exit_code: int
     stages: dict[str, float] = field(default_factory=dict)
     note: str = ""
+    tree_rss_mib: float = 0.0  # the process and its workers together, sampled every 50 ms
+
+
+def _status_kib(pid: int, field_name: str) -> int:
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith(field_name):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def _tree(pid: int) -> list[int]:
+    """pid and its descendants (their reading and drawing workers)."""
+    found, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        found.append(p)
+        try:
+            with open(f"/proc/{p}/task/{p}/children", encoding="ascii") as f:
+                todo.extend(int(c) for c in f.read().split())
+        except OSError:
+            pass
+    return found
 
 
 def run_process(name: str, argv: list[str], env: dict[str, str] | None = None, timeout: float | None = None) -> Measure:
-    """Wall time and peak RSS (this process and the children it waited for) of one command."""
+    """Wall time and peak RSS of one command: its own high-water mark (VmHWM) and, sampled, that of it and its
+    workers together.
+
+    Not wait4's ru_maxrss: a child's starts at its parent's size when forked, and this process
+    holds a province's plan of forms after generating it (3 GiB), which every measure then showed."""
     with tempfile.TemporaryFile() as log:
         start = time.perf_counter()
         proc = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True)
-        while True:  # wait4, not Popen.wait: it gives the process's own rusage
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        own = together = 0
+        while True:
+            own = max(own, _status_kib(proc.pid, "VmHWM:"))
+            together = max(together, sum(_status_kib(p, "VmRSS:") for p in _tree(proc.pid)))
+            pid, status = os.waitpid(proc.pid, os.WNOHANG)
             if pid:
                 break
             if timeout is not None and time.perf_counter() - start > timeout:
                 os.killpg(proc.pid, signal.SIGKILL)  # the process group we started, by its id
-                pid, status, usage = os.wait4(proc.pid, 0)
+                pid, status = os.waitpid(proc.pid, 0)
                 break
-            time.sleep(0.02)
+            time.sleep(0.05)
         seconds = time.perf_counter() - start
         proc.returncode = os.waitstatus_to_exitcode(status)
         log.seek(0)
         text = log.read().decode("utf-8", "replace")
     if proc.returncode not in (0, 1):
         print(f"  ! {name} exited {proc.returncode}:\n{text[-3000:]}", file=sys.stderr)
-    return Measure(name, seconds, usage.ru_maxrss / 1024, proc.returncode, note=text[-2000:])
+    return Measure(name, seconds, own / 1024, proc.returncode, note=text[-2000:], tree_rss_mib=together / 1024)
 
 
 # ---------------------------------------------------------------- the read floor (run as a subprocess)
@@ -315,13 +349,14 @@ def markdown(results: list[dict], args) -> str:
         m, size, inputs = r["measures"], _size(r), r.get("workbooks", r["departments"])
         if r["generated_seconds"]:
             times.append(f"| {size} | generate (`jixiao synth`, 2 processes) | {r['generated_seconds']:.1f} | "
-                         f"{inputs / r['generated_seconds']:.0f} | |")
+                         f"{inputs / r['generated_seconds']:.0f} | | |")
         for key, label in labels.items():
             if key in m:
                 failed = "" if m[key]["exit_code"] in (0, 1) else f" (exit {m[key]['exit_code']})"
                 label = f"{label}, {r['changed']} changed" if key == "nightly" else label
+                together = m[key].get("tree_rss_mib") or 0
                 times.append(f"| {size} | {label}{failed} | {m[key]['seconds']:.1f} | {inputs / m[key]['seconds']:.0f} | "
-                             f"{m[key]['peak_rss_mib']:.0f} |")
+                             f"{m[key]['peak_rss_mib']:.0f} | {f'{together:.0f}' if together else '–'} |")
         if {"data", "full", "naive"} & set(m):
             floor = min((m[k] for k in ("floor_fastexcel", "floor_calamine") if k in m), key=lambda x: x["seconds"],
                         default=None)
@@ -343,7 +378,8 @@ def markdown(results: list[dict], args) -> str:
         + "Code (git describe) and load average (1 min) at the start and end "
         "of each size: " + "; ".join(f"{_size(r)}: {r.get('code') or '?'}, {r['load_average'][0]} → "
                                      f"{r['load_average'][1]}" for r in results) + ".",
-        "", "| departments (+ project forms) | measure | seconds | workbooks/s | peak RSS (MiB) |", "|---:|---|---:|---:|---:|", *times,
+        "", "| departments (+ project forms) | measure | seconds | workbooks/s | peak RSS (MiB) | with workers (MiB) |",
+        "|---:|---|---:|---:|---:|---:|", *times,
     ]
     if ratios:
         lines += ["", "| departments | naive ÷ data path | data path ÷ read floor | naive ÷ full run | nightly ÷ full run |",

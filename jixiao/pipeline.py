@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections import Counter
+from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -288,10 +288,13 @@ def _check_forms(read: ReadBatch, frames: dict[str, pl.DataFrame], ruleset: str)
 
 
 def _flag_duplicate_codes(departments: list[Department]) -> None:
-    counts = Counter(d.dept_code for d in departments if d.dept_code)
+    by_code: dict[str, list[Department]] = defaultdict(list)  # grouped once: quadratic in a province's thousands
     for dept in departments:
-        if counts[dept.dept_code] > 1:
-            others = "、".join(d.file for d in departments if d.dept_code == dept.dept_code and d is not dept)
+        if dept.dept_code:
+            by_code[dept.dept_code].append(dept)
+    for dept in departments:
+        if len(same := by_code.get(dept.dept_code, ())) > 1:
+            others = "、".join(d.file for d in same if d is not dept)
             dept.error("basic.dept_code_duplicate", f"部门编码与其他工作簿重复（{others}），同一部门每年只能提交一个工作簿",
                        dept.basic_sheet or "基本情况", dept.basic_cells.get("dept_code"), dept.dept_code)
 
@@ -489,7 +492,7 @@ def _draw_projects(settings: Settings, batch: Batch, run_id: str, formats: tuple
             return []
         departments = con.sql(_project_query("departments"), params={"year": batch.year}).pl()
     note = f"运行编号 {run_id}"
-    paths = write_project_year(settings.out_dir, batch.year, rollup, departments, note, formats)
+    paths = write_project_year(settings.out_dir, batch.year, rollup, departments, note, formats, code_version())
     keys = [f.project_key for f in batch.accepted_forms]
     failed = []
     with pool_for(settings.runner, len(keys)) as pool:

@@ -500,6 +500,7 @@ def plan_project_forms(year: int, count: int, *, seed: int = 0, slip_share: floa
     """The workbooks synth_project_forms writes, as records: the same arguments give the same forms."""
     plan = _rng(seed, year, "plan")
     books, index = [], 0
+    named: dict[tuple[str, str], int] = {}  # a unit files each project once: a repeated name is another batch
     while index < count:
         n = min(count - index, plan.randint(*forms_per_workbook))
         variant = draw_variant(_rng(seed, year, "variant", len(books)))
@@ -508,7 +509,13 @@ def plan_project_forms(year: int, count: int, *, seed: int = 0, slip_share: floa
             draw = _rng(seed, year, "fate", index)
             broken = draw.choice(BROKEN) if draw.random() < broken_share else None
             slip = draw.choice(SLIPS) if not broken and draw.random() < slip_share else None
-            forms.append(build_form(seed, year, index, variant, slip=slip, broken=broken))
+            form = build_form(seed, year, index, variant, slip=slip, broken=broken)
+            if form.project:
+                base = (form.unit_name, form.project)
+                named[base] = batch = named.get(base, 0) + 1
+                if batch > 1:
+                    form.project = f"{form.project}（第{batch}批）"
+            forms.append(form)
             index += 1
         books.append(SynthWorkbook(f"项目自评_{year}_{len(books) + 1:05d}.xlsx", variant, forms))
     return books
@@ -562,9 +569,11 @@ def correct_project_forms(out_dir: Path, year: int, share: float, *, revision: i
     paths = []
     for i in chosen:
         book = books[i]
-        book.forms = [build_form(seed, year, f.index, book.variant) for f in book.forms]
-        for form in book.forms:
+        corrected = [build_form(seed, year, f.index, book.variant) for f in book.forms]
+        for form, planned in zip(corrected, book.forms, strict=True):
+            form.project = planned.project  # its batch, where the plan gave it one
             form.conclusion += f"（第{revision}次修订）"
+        book.forms = corrected
         paths.append(write_forms_workbook(folder / book.name, book.forms, book.variant))
         manifest[i] = _manifest_entry(book)
     manifest_path(out_dir, year).write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")

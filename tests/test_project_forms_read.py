@@ -39,6 +39,14 @@ def test_the_cli_writes_every_form_and_a_manifest_outside_the_year_folder(made):
     assert sum(len(book["forms"]) for book in manifest) == COUNT
     assert sorted(p.name for p in (out / str(YEAR)).iterdir()) == sorted(book.name for book in books)
     assert len({tuple(sorted(b["variant"].items())) for b in manifest}) > 3  # the variants are drawn
+    named = [(f["project_code"] or f["unit_name"], f["project"]) for b in manifest for f in b["forms"] if f["project"]]
+    assert len(set(named)) == len(named)  # no two forms of one project unless a test makes them
+
+
+def test_a_province_of_forms_has_no_two_of_one_project():
+    books = plan_project_forms(YEAR, 5000, seed=SEED)
+    named = [(f.project_code or f.unit_name, f.project) for b in books for f in b.forms if f.project]
+    assert len(set(named)) == len(named) and any("批）" in project for _, project in named)
 
 
 def test_every_form_of_every_variant_is_read_with_its_figures(made):

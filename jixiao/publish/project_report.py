@@ -10,6 +10,7 @@ Under `<out>/<year>/projects/`:
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Sequence
 from html import escape
@@ -28,7 +29,7 @@ from jixiao.publish.project_tables import (
     shape_form_indicators,
     shape_rollup,
 )
-from jixiao.publish.report import draw_table, html_page
+from jixiao.publish.report import draw_table, drawn_from, html_page
 from jixiao.publish.tables import PERCENT, SCORE, WAN, WEIGHT, Column, ReportTable
 from jixiao.publish.word_report import write_tables_document
 
@@ -42,8 +43,13 @@ def dept_folder(dept_name: str | None) -> str:
 
 
 def write_year(out_dir: Path, year: int, rollup: pl.DataFrame, departments: pl.DataFrame, source: str,
-               formats: Sequence[str]) -> list[Path]:
-    """The year's roll-up, the distribution and every 主管部门's page."""
+               formats: Sequence[str], code: str = "") -> list[Path]:
+    """The year's roll-up, the distribution and every 主管部门's page whose rows changed.
+
+    A 主管部门's page is drawn again when its rows, the formats or the code (`code`, the ledger's
+    code_version) differ from those its page was drawn from (a mark in its head): a province's
+    nightly changes the forms of a few of its thousands of 主管部门, each page about 40 ms of
+    great-tables. The year's own pages show every row and are always drawn."""
     folder = out_dir / str(year) / "projects"
     folder.mkdir(parents=True, exist_ok=True)
     table = shape_rollup(rollup, year, source)
@@ -51,7 +57,12 @@ def write_year(out_dir: Path, year: int, rollup: pl.DataFrame, departments: pl.D
     written = _office(folder / f"汇总表_{year}", [table, distribution], table.title, formats)
     by_dept = rollup.partition_by("dept_name", as_dict=True, maintain_order=True) if rollup.height else {}
     for (dept_name,), rows in by_dept.items():
-        written += write_department(folder / dept_folder(dept_name), year, dept_name, rows, source, formats)
+        dept_dir = folder / dept_folder(dept_name)
+        mark = _fingerprint(rows, formats, code)
+        if "html" in formats and drawn_from(dept_dir / "index.html") == mark and all(
+                (dept_dir / f"汇总表_{year}.{fmt}").is_file() for fmt in formats if fmt in ("xlsx", "docx")):
+            continue
+        written += write_department(dept_dir, year, dept_name, rows, source, formats, mark)
     if "html" in formats:
         parts = [f"<h1>{escape(f'{year}年度{ROLLUP_TITLE}')}</h1>", f'<p class="meta">{escape(source)}</p>',
                  _downloads(f"汇总表_{year}", formats),
@@ -65,8 +76,14 @@ def write_year(out_dir: Path, year: int, rollup: pl.DataFrame, departments: pl.D
     return written
 
 
+def _fingerprint(rows: pl.DataFrame, formats: Sequence[str], code: str) -> str:
+    digest = hashlib.sha256(rows.write_csv().encode())
+    digest.update(f"|{','.join(sorted(formats))}|{code}".encode())
+    return digest.hexdigest()[:32]
+
+
 def write_department(folder: Path, year: int, dept_name: str | None, rows: pl.DataFrame, source: str,
-                     formats: Sequence[str]) -> list[Path]:
+                     formats: Sequence[str], mark: str | None = None) -> list[Path]:
     table = shape_rollup(rows, year, source, dept_name=dept_name or "未填写主管部门")
     written = _office(folder / f"汇总表_{year}", [table], table.title, formats)
     if "html" in formats:
@@ -77,7 +94,7 @@ def write_department(folder: Path, year: int, dept_name: str | None, rows: pl.Da
                  '<nav><a href="../index.html">返回本年度项目汇总</a></nav>', _downloads(f"汇总表_{year}", formats),
                  f'<div class="table">{draw_table(table).as_raw_html()}</div>', "<h2>各项目自评表</h2>",
                  f"<ul>{links}</ul>"]
-        written.append(_page(folder / "index.html", parts, table.title))
+        written.append(_page(folder / "index.html", parts, table.title, mark))
     return written
 
 
@@ -130,9 +147,9 @@ def _downloads(stem: str, formats: Sequence[str]) -> str:
     return f'<p class="meta">下载：{"　".join(links)}</p>' if links else ""
 
 
-def _page(path: Path, parts: list[str], title: str) -> Path:
+def _page(path: Path, parts: list[str], title: str, mark: str | None = None) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(html_page(parts, title))
+    path.write_bytes(html_page(parts, title, mark))
     return path
 
 

@@ -6,6 +6,7 @@ so the tables show exactly the half-up figures the counts and scores were built 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from html import escape
@@ -357,13 +358,29 @@ nav { text-align: center; font-size: 13px; }
 """
 
 
-def html_page(fragments: list[str], title: str = "部门整体支出绩效自评") -> bytes:
+def html_page(fragments: list[str], title: str = "部门整体支出绩效自评", drawn_from: str | None = None) -> bytes:
+    """A page; `drawn_from` (a fingerprint of what it shows) goes in its head, for drawn_from() to read back."""
     body = "\n".join(fragments)
+    mark = f'<meta name="{_DRAWN_FROM}" content="{escape(drawn_from)}">\n' if drawn_from else ""
     return (
-        '<!DOCTYPE html>\n<html lang="zh-CN">\n<head>\n<meta charset="utf-8">\n'
+        f'<!DOCTYPE html>\n<html lang="zh-CN">\n<head>\n<meta charset="utf-8">\n{mark}'
         f"<title>{escape(title)}</title>\n<style>{_PAGE_CSS}</style>\n</head>\n"
         f"<body>\n<main>\n{body}\n</main>\n</body>\n</html>\n"
     ).encode()
+
+
+_DRAWN_FROM = "jixiao-drawn-from"
+
+
+def drawn_from(page: Path) -> str | None:
+    """The fingerprint html_page wrote into a page's head; None when there is no such page or mark."""
+    try:
+        with page.open("rb") as f:
+            head = f.read(512).decode("utf-8", "replace")
+    except OSError:
+        return None
+    found = re.search(f'<meta name="{_DRAWN_FROM}" content="([^"]*)">', head)
+    return found[1] if found else None
 
 
 def _document(report: DepartmentReport, html: dict[str, str], overview: list[str]) -> list[str]:
