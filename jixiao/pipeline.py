@@ -276,8 +276,9 @@ def _check_forms(read: ReadBatch, frames: dict[str, pl.DataFrame], ruleset: str)
     """Project forms across the year: one identity one form, weights that add up; each form scored by `ruleset`."""
     forms = read.forms
     identified = [f for f in forms if f.project_key is not None]
-    for name in PROJECT.tables:
-        frames[name] = frames[name].filter(pl.col("project_key").is_not_null())
+    for name in PROJECT.tables:  # filtered only where needed: a filter copies a province's frames
+        if frames[name]["project_key"].null_count():
+            frames[name] = frames[name].filter(pl.col("project_key").is_not_null())
     frames["project_forms"] = frames["project_forms"].with_columns(pl.lit(ruleset).alias("ruleset"))
     for form in forms:
         form.info["ruleset"] = ruleset
