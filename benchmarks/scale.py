@@ -1,7 +1,8 @@
 """jixiao at scale: N synthetic departments, timed side by side with the read floor and a pandas script.
 
     python benchmarks/scale.py [--sizes 100,1000,10000] [--keep DIR] [--seed 0] [--full-formats html]
-    python benchmarks/scale.py --sizes 10000 --forms 100000 --measures floor,data,full,nightly  # a province
+    python benchmarks/scale.py --sizes 10000 --forms 100000 --measures floor,full,nightly \
+        --full-formats none --nightly-formats none  # a province's year, without drawing
 
 For each N it generates the set once (`jixiao synth`, kept in KEEP/sets/ for the
 next run; with --forms F, F project forms beside the N department workbooks in
