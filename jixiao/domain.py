@@ -4,13 +4,28 @@ a department's workbook and a project form."""
 from __future__ import annotations
 
 import json
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
-from typing import Literal
+from typing import Literal, TypeVar
 
 from jixiao.ingest import limits
 from jixiao.ingest.numbers import normalize_text
 
 Severity = Literal["error", "warning"]
+T = TypeVar("T")
+
+
+def with_same_identity(items: Iterable[T], identity: Callable[[T], str | None]) -> Iterator[tuple[T, list[T]]]:
+    """(item, the other items of its identity) for every item that shares one: the year's inputs are
+    grouped once (looking each duplicate's twins up in every input is quadratic in a province)."""
+    groups: dict[str, list[T]] = defaultdict(list)
+    for item in items:
+        if key := identity(item):
+            groups[key].append(item)
+    for group in groups.values():
+        for item in group if len(group) > 1 else ():
+            yield item, [other for other in group if other is not item]
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ import polars as pl
 from filelock import FileLock, Timeout
 
 from jixiao.check.rulesets import RuleSets, load_rulesets
-from jixiao.domain import Department, Finding, ProjectForm
+from jixiao.domain import Department, Finding, ProjectForm, with_same_identity
 from jixiao.families import read_chunk
 from jixiao.families.department import DEPARTMENT as FAMILY
 from jixiao.families.project import PROJECT
@@ -289,15 +288,10 @@ def _check_forms(read: ReadBatch, frames: dict[str, pl.DataFrame], ruleset: str)
 
 
 def _flag_duplicate_codes(departments: list[Department]) -> None:
-    by_code: dict[str, list[Department]] = defaultdict(list)  # grouped once: quadratic in a province's thousands
-    for dept in departments:
-        if dept.dept_code:
-            by_code[dept.dept_code].append(dept)
-    for dept in departments:
-        if len(same := by_code.get(dept.dept_code, ())) > 1:
-            others = "、".join(d.file for d in same if d is not dept)
-            dept.error("basic.dept_code_duplicate", f"部门编码与其他工作簿重复（{others}），同一部门每年只能提交一个工作簿",
-                       dept.basic_sheet or "基本情况", dept.basic_cells.get("dept_code"), dept.dept_code)
+    for dept, twins in with_same_identity(departments, lambda d: d.dept_code):
+        others = "、".join(d.file for d in twins)
+        dept.error("basic.dept_code_duplicate", f"部门编码与其他工作簿重复（{others}），同一部门每年只能提交一个工作簿",
+                   dept.basic_sheet or "基本情况", dept.basic_cells.get("dept_code"), dept.dept_code)
 
 
 def _quarantine_rejected(frames: dict[str, pl.DataFrame], rejected: set, year: int, tables) -> list[dict]:

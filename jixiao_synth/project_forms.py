@@ -561,11 +561,11 @@ def correct_project_forms(out_dir: Path, year: int, share: float, *, revision: i
     revision, so the bytes change even where nothing was wrong; the projects keep their identity. The
     manifest follows. Returns the rewritten paths."""
     folder = Path(out_dir) / str(year)
-    books = plan_project_forms(year, _form_count(out_dir, year), seed=seed, slip_share=slip_share,
+    manifest = json.loads(manifest_path(out_dir, year).read_text(encoding="utf-8"))
+    books = plan_project_forms(year, sum(len(book["forms"]) for book in manifest), seed=seed, slip_share=slip_share,
                                broken_share=broken_share, forms_per_workbook=forms_per_workbook)
     count = min(len(books), max(1, round(len(books) * share))) if share > 0 else 0
     chosen = sorted(_rng(seed, year, "correct", revision).sample(range(len(books)), count))
-    manifest = json.loads(manifest_path(out_dir, year).read_text(encoding="utf-8"))
     paths = []
     for i in chosen:
         book = books[i]
@@ -578,10 +578,6 @@ def correct_project_forms(out_dir: Path, year: int, share: float, *, revision: i
         manifest[i] = _manifest_entry(book)
     manifest_path(out_dir, year).write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
     return paths
-
-
-def _form_count(out_dir: Path, year: int) -> int:
-    return sum(len(book["forms"]) for book in json.loads(manifest_path(out_dir, year).read_text(encoding="utf-8")))
 
 
 def _manifest_entry(book: SynthWorkbook) -> dict:

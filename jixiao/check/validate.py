@@ -87,7 +87,8 @@ def schema_findings(
     `departments` lets a finding on a 基本情况 value name its cell (the frame has one row per
     department, not the sheet's rows)."""
     basic = {d.file: d for d in departments}
-    return [_finding(table, frame, row, column, value, case, columns, basic, list(SCHEMAS[table].to_schema().unique or []))
+    unique = {table: list(schema.to_schema().unique or []) for table, schema in SCHEMAS.items()}
+    return [_finding(table, frame, row, column, value, case, columns, basic, unique[table])
             for table, frame, row, column, value, case in schema_failures(frames, SCHEMAS)]
 
 

@@ -58,8 +58,8 @@ def write_year(out_dir: Path, year: int, rollup: pl.DataFrame, departments: pl.D
     by_dept = rollup.partition_by("dept_name", as_dict=True, maintain_order=True) if rollup.height else {}
     for (dept_name,), rows in by_dept.items():
         dept_dir = folder / dept_folder(dept_name)
-        mark = _fingerprint(rows, formats, code)
-        if "html" in formats and drawn_from(dept_dir / "index.html") == mark and all(
+        mark = _fingerprint(rows, formats, code) if "html" in formats else None  # the page carries it
+        if mark and drawn_from(dept_dir / "index.html") == mark and all(
                 (dept_dir / f"汇总表_{year}.{fmt}").is_file() for fmt in formats if fmt in ("xlsx", "docx")):
             continue
         written += write_department(dept_dir, year, dept_name, rows, source, formats, mark)

@@ -7,13 +7,12 @@ failure is a Finding naming the form's file, sheet and cell.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from decimal import Decimal
 
 import polars as pl
 
 from jixiao.check.validate import explain, schema_failures
-from jixiao.domain import Finding, ProjectForm
+from jixiao.domain import Finding, ProjectForm, with_same_identity
 from jixiao.families.project import labels as L
 from schemas.project_forms import ProjectFormSchema, ProjectFundRowSchema, ProjectIndicatorSchema
 
@@ -54,16 +53,11 @@ def schema_findings(frames: dict[str, pl.DataFrame], forms: list[ProjectForm]) -
 
 def duplicate_forms(forms: list[ProjectForm]) -> None:
     """Two forms with one identity in a year are an error on both (project.duplicate)."""
-    by_key: dict[str, list[ProjectForm]] = defaultdict(list)  # grouped once: a province files 100,000 forms
-    for form in forms:
-        if form.project_key:
-            by_key[form.project_key].append(form)
-    for form in forms:
-        if len(same := by_key.get(form.project_key, ())) > 1:
-            others = "、".join(f"{o.file} › {o.sheet}" for o in same if o is not form)
-            form.error("project.duplicate",
-                       f"同一项目在本年度有多张自评表（另见 {others}）；每个项目每年只能提交一张，请删除多余的一张",
-                       form.sheet, form.cells.get("project"), form.info.get("project"))
+    for form, twins in with_same_identity(forms, lambda f: f.project_key):
+        others = "、".join(f"{o.file} › {o.sheet}" for o in twins)
+        form.error("project.duplicate",
+                   f"同一项目在本年度有多张自评表（另见 {others}）；每个项目每年只能提交一张，请删除多余的一张",
+                   form.sheet, form.cells.get("project"), form.info.get("project"))
 
 
 def weight_findings(frames: dict[str, pl.DataFrame]) -> list[Finding]:

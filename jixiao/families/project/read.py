@@ -81,10 +81,10 @@ def _na(value: object) -> bool:
     return is_blank(value) or (isinstance(value, str) and compact(value) in _NOT_APPLICABLE)
 
 
+_NOTE_STARTS = tuple(f"{p}:" for p in L.NOTE_PREFIXES)  # a footnote's label: 注:, 备注:, 说明:
+
+
 # --- routing --------------------------------------------------------------------------------------
-
-_NOTE_STARTS = tuple(f"{p}:" for p in L.NOTE_PREFIXES)
-
 
 def _is_form(grid: list[list[object]]) -> bool:
     found = {_label(c) for row in grid for c in row if isinstance(c, str)}
@@ -540,8 +540,8 @@ class _FormReader:
                 m = _LEVEL1.match(text)
                 name, weight = (m["name"], Decimal(m["weight"])) if m else (text, None)
                 name = L.LEVEL1_WORDS.get(name, name)
-                if (not name and weight is not None) or weight is None:
-                    note = self._footnote_levels() if note is None else note
+                if note is None and (not name or weight is None):
+                    note = self._footnote_levels()
                 if not name and weight is not None:
                     same = [n for n, w in note if w == weight]
                     name = same[0] if len(same) == 1 else (note[place][0] if place < len(note) else "")
