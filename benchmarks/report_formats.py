@@ -31,7 +31,7 @@ def main() -> None:
         rulesets = load_rulesets()
         run_id = pipeline.new_run_id()
         pipeline.start_run(settings, run_id, force=True)
-        batch = pipeline.check_departments(pipeline.read_inputs(settings)[0], 2022, rulesets, None)
+        batch = pipeline.check_year(pipeline.read_inputs(settings, rulesets))
         pipeline.load_batch(batch, settings, run_id, rulesets)
 
         choices = [(f,) for f in FORMATS if f != "png" or find_chromium()] + [FORMATS]

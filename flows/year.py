@@ -20,7 +20,6 @@ from flows import outcome
 from flows.policies import RETRY_TRANSIENT, STEP_TIMEOUT_SECONDS, is_transient
 from jixiao import pipeline
 from jixiao.check.rulesets import RuleSets, load_rulesets
-from jixiao.ingest.frames import ReadBatch
 from jixiao.load.changes import settled_workbooks
 from jixiao.publish.outputs import FORMATS
 from jixiao.settings import Settings
@@ -55,14 +54,14 @@ def start_run(settings: Settings, run_id: str) -> bool:
     return pipeline.start_run(settings, run_id, force=settings.force)
 
 
-@step("read", rows=lambda result: result[1])  # inputs read
-def read_workbooks(settings: Settings, run_id: str) -> tuple[ReadBatch, int]:
-    return pipeline.read_inputs(settings, run_id)
+@step("read", rows=lambda batch, *_: batch.files)  # inputs read, each checked on its own and staged
+def read_workbooks(settings: Settings, run_id: str, rulesets: RuleSets) -> pipeline.Batch:
+    return pipeline.read_inputs(settings, rulesets, run_id)
 
 
-@step("validate", rows=lambda batch, *_: sum(frame.height for frame in batch.frames.values()))
-def validate_sheets(settings: Settings, run_id: str, read: tuple[ReadBatch, int], rulesets: RuleSets):
-    return pipeline.check_departments(read[0], settings.year, rulesets, settings.ruleset)
+@step("validate", rows=lambda batch, *_: batch.staging.rows)  # checks across the year's inputs
+def validate_year(settings: Settings, run_id: str, batch: pipeline.Batch) -> pipeline.Batch:
+    return pipeline.check_year(batch)
 
 
 # No retry here: the warehouse's own connect already waits for its lock, and
@@ -123,7 +122,7 @@ def run_year(
         if not start_run(settings, run_id):
             return outcome.run_state(pipeline.skipped_run(settings, run_id))
         try:
-            batch = validate_sheets(settings, run_id, read_workbooks(settings, run_id), rulesets)
+            batch = validate_year(settings, run_id, read_workbooks(settings, run_id, rulesets))
             mismatches, _ = load_warehouse(settings, run_id, batch, rulesets)
             reports = render_tables(settings, run_id, batch)  # a drawing that fails is a finding of its own
             validation = write_validation_report(settings, run_id, batch)

@@ -69,6 +69,7 @@ def cell_ref(row: int, col: int) -> str:
 class _Findings:
     """Findings and quarantined rows of one input as read, each naming its file, sheet and cell."""
 
+    __slots__ = ()  # its subclasses have slots: a province's hundred thousand inputs stay in memory all run
     file: str
     findings: list[Finding]
     quarantined: list[dict]
@@ -99,7 +100,7 @@ class _Findings:
         })
 
 
-@dataclass
+@dataclass(slots=True)
 class Department(_Findings):
     file: str
     year: int | None = None
@@ -116,8 +117,15 @@ class Department(_Findings):
     def _identity(self) -> dict:
         return {"dept_code": self.dept_code}
 
+    def settle(self) -> None:
+        """Once its rows are staged and its own checks done, it keeps what the rest of a run reads: a province's
+        ten thousand departments would otherwise hold their sheets' layouts until the run ends."""
+        self.rows, self.quarantined, self.columns = {}, [], {}
+        self.info = {key: self.info[key] for key in ("dept_name", "ruleset") if key in self.info}
+        self.basic_cells = {key: self.basic_cells[key] for key in ("dept_code",) if key in self.basic_cells}
 
-@dataclass
+
+@dataclass(slots=True)
 class ProjectForm(_Findings):
     """One 项目支出绩效自评表 as read: a sheet of a workbook that may hold several."""
 
@@ -134,3 +142,9 @@ class ProjectForm(_Findings):
 
     def _identity(self) -> dict:
         return {"dept_code": None, "project_key": self.project_key}
+
+    def settle(self) -> None:
+        """As Department.settle: a hundred thousand forms keep their name, the cell naming it and their findings."""
+        self.rows, self.quarantined = {}, []
+        self.info = {key: self.info[key] for key in ("project", "ruleset") if key in self.info}
+        self.cells = {key: self.cells[key] for key in ("project",) if key in self.cells}

@@ -7,6 +7,7 @@ across departments, one validation, one load, set-based SQL.
 from __future__ import annotations
 
 import json
+import shutil
 import time
 import uuid
 from collections.abc import Iterator
@@ -20,8 +21,8 @@ import polars as pl
 from filelock import FileLock, Timeout
 
 from jixiao.check.rulesets import RuleSets, load_rulesets
-from jixiao.domain import Department, Finding, ProjectForm, with_same_identity
-from jixiao.families import read_chunk
+from jixiao.domain import Department, Finding, ProjectForm
+from jixiao.families import raw_tables, read_chunk
 from jixiao.families.department import DEPARTMENT as FAMILY
 from jixiao.families.project import PROJECT
 from jixiao.ingest.frames import ReadBatch
@@ -31,6 +32,7 @@ from jixiao.load.changes import change_plan, current_inputs, is_repeat
 from jixiao.load.department_status import record_department_status
 from jixiao.load.export import export_year
 from jixiao.load.ledger import code_version, input_fingerprints, parameters_json, rules_file_sha256
+from jixiao.load.staging import Staging, staging_root
 from jixiao.load.warehouse import (
     WarehouseLocked,
     append,
@@ -51,18 +53,32 @@ REJECTED_REASON = "该部门工作簿存在错误，整体未载入，请先修�
 
 
 class Batch:
-    """A year's departments after validation: what loads and what does not.
+    """A year's inputs as read and checked: their facts and findings in memory, their rows staged on disk.
 
     Not a dataclass, for the reason ReadBatch is not one (jixiao/ingest/frames.py)."""
 
-    def __init__(self, year: int, departments: list[Department], frames: dict[str, pl.DataFrame],
-                 findings: list[Finding], forms: list[ProjectForm] | None = None) -> None:
+    def __init__(self, year: int, staging: Staging) -> None:
         self.year = year
-        self.departments = departments
-        self.forms = forms or []  # project forms
-        self.frames = frames  # every department with a 部门编码 and form with an identity; the load takes the accepted
-        self.findings = findings
+        self.staging = staging  # every department with a 部门编码 and form with an identity; the load takes the accepted
+        self.departments: list[Department] = []
+        self.forms: list[ProjectForm] = []  # project forms
+        self.findings: list[Finding] = []  # the year's, once check_year has run
         self.quarantine: list[dict] = []
+        self.files = 0  # input files read
+
+    def add(self, read: ReadBatch) -> None:
+        """A checked block: its rows staged, each input's quarantined rows kept, the inputs kept without
+        what only reading and checking needed (a province's inputs stay in memory until the run ends)."""
+        self.staging.add(read.frames)
+        read.frames = {}
+        for dept in read.departments:
+            self.quarantine.extend({**q, "year": self.year, "dept_code": dept.dept_code} for q in dept.quarantined)
+            dept.settle()
+        for form in read.forms:
+            self.quarantine.extend({**q, "year": self.year, "project_key": form.project_key} for q in form.quarantined)
+            form.settle()
+        self.departments.extend(read.departments)
+        self.forms.extend(read.forms)
 
     @property
     def accepted(self) -> list[Department]:
@@ -118,6 +134,7 @@ def start_run(settings: Settings, run_id: str, *, force: bool = False) -> bool:
         ensure_tables(con, settings.sql_dir)
         con.execute("begin transaction")
         con.execute(sql_file("ledger/interrupt_dead_runs.sql"))
+        _remove_ended_staging(con, settings.warehouse)
         con.execute(sql_file("ledger/start_run.sql"), {
             "run_id": run_id, "started_at": now, "year": settings.year, "parameters": parameters,
             "jixiao_version": version("jixiao"), "code_version": code_version(), "forced": force})
@@ -170,39 +187,56 @@ class UnknownDepartments(ValueError):
     """--dept names a 部门编码 no input of the year has: a usage error, nothing is loaded."""
 
 
-def read_inputs(settings: Settings, run_id: str | None = None) -> tuple[ReadBatch, int]:
-    """Every workbook (or CSV folder) of the year that the change plan says to read, read and typed;
-    the --dept filter applies to 部门编码. A file that cannot be read at all is a department without a
-    code, rejected with its finding. Returns the batch and how many inputs were read.
+# Inputs read, checked and staged together: what a run holds of its rows at once (about 70 MB of frames
+# for 4,000 department workbooks, 20 MB for 4,000 project forms), however many inputs the year has.
+BLOCK = 4000
+
+
+def read_inputs(settings: Settings, rulesets: RuleSets, run_id: str | None = None) -> Batch:
+    """Every workbook (or CSV folder) of the year that the change plan says to read, read, typed and
+    checked input by input, a block of inputs at a time, its rows staged on disk for the load
+    (jixiao/load/staging.py); checks across the year's inputs are check_year's. The --dept filter applies
+    to 部门编码. A file that cannot be read at all is a department without a code, rejected with its finding.
 
     Without --force, an input whose loaded data came from these very bytes is left out (its data and
     reports stand), unless a workbook read now has its 部门编码: then it is read too, to be flagged
     with that one (basic.dept_code_duplicate), as a run that read every workbook would."""
     inputs = {shown_name(p.name): p for p in department_inputs(settings.year_dir)}
-    order = {name: i for i, name in enumerate(inputs)}
     standing = {} if settings.force else standing_inputs(settings, run_id)
-    read = _read(settings, [name for name in inputs if name not in standing], inputs)
-    codes = {d.dept_code for d in read.departments if d.dept_code}
-    clashing = [name for name, code in standing.items() if code in codes and name in inputs]
-    if clashing:
-        read = ReadBatch.joined([read, _read(settings, clashing, inputs)]).ordered(order)
-    if left := len(standing.keys() & inputs.keys()) - len(clashing):
-        print(f"{left} 个工作簿自上次载入以来未变化，沿用已有数据与报告")
-    files_read = read.files
-    if settings.departments:  # 部门编码 name department workbooks: a --dept run reads no project forms
-        wanted = set(settings.departments)
-        if unknown := sorted(wanted - {d.dept_code for d in read.departments} - set(standing.values())):
+    batch = Batch(settings.year, Staging(staging_root(settings.warehouse) / (run_id or new_run_id()), raw_tables()))
+    try:
+        codes = _read(settings, rulesets, [name for name in inputs if name not in standing], inputs, batch)
+        clashing = [name for name, code in standing.items() if code in codes and name in inputs]
+        if clashing:
+            codes |= _read(settings, rulesets, clashing, inputs, batch)
+            order = {name: i for i, name in enumerate(inputs)}
+            batch.departments.sort(key=lambda d: order.get(d.file, len(order)))
+        if left := len(standing.keys() & inputs.keys()) - len(clashing):
+            print(f"{left} 个工作簿自上次载入以来未变化，沿用已有数据与报告")
+        if unknown := sorted(set(settings.departments) - codes - set(standing.values())):
             raise UnknownDepartments(
                 f"--dept 无效：{settings.year} 年的工作簿中没有部门编码 {'、'.join(unknown)}；"
                 f"请核对部门编码（见各工作簿“基本情况”中的部门编码）")
-        read = read.only({d.file for d in read.departments if d.dept_code in wanted})
-    return read, files_read
+    except BaseException:
+        batch.staging.remove()
+        raise
+    return batch
 
 
-def _read(settings: Settings, names: list[str], inputs: dict[str, Path]) -> ReadBatch:
+def _read(settings: Settings, rulesets: RuleSets, names: list[str], inputs: dict[str, Path], batch: Batch) -> set[str]:
+    """These inputs read (over the run's pool) into `batch`, a block at a time; returns the 部门编码 read."""
     items = [(inputs[name], settings.year) for name in names]
+    wanted = set(settings.departments)
+    codes: set[str] = set()
     with pool_for(settings.runner, len(items)) as pool:
-        return ReadBatch.joined(map_chunks(pool, read_chunk, items))
+        for start in range(0, len(items), BLOCK):
+            read = ReadBatch.joined(map_chunks(pool, read_chunk, items[start:start + BLOCK]))
+            batch.files += read.files
+            codes |= {d.dept_code for d in read.departments if d.dept_code}
+            if wanted:  # 部门编码 name department workbooks: a --dept run reads no project forms
+                read = read.only({d.file for d in read.departments if d.dept_code in wanted})
+            batch.add(check_inputs(read, settings.year, rulesets, settings.ruleset))
+    return codes
 
 
 def standing_inputs(settings: Settings, run_id: str | None = None) -> dict[str, str]:
@@ -227,12 +261,21 @@ def _current_inputs(con, settings: Settings, run_id: str | None) -> pl.DataFrame
     return con.sql("select name, sha256 from audit.run_inputs where run_id = $run", params={"run": run_id}).pl()
 
 
-def check_departments(read: ReadBatch | list[Department], year: int, rulesets: RuleSets, ruleset: str | None) -> Batch:
-    """Validate what was read (a ReadBatch, or departments as read_department gives them) across departments."""
+def check_departments(read: ReadBatch | list[Department], year: int, rulesets: RuleSets, ruleset: str | None,
+                      staging: Staging) -> Batch:
+    """Inputs already read (a ReadBatch, or departments as read_department gives them) checked as a run
+    checks them, their rows staged in `staging`: input by input, then across them."""
     if not isinstance(read, ReadBatch):
         read = ReadBatch.of(list(read))
+    batch = Batch(year, staging)
+    batch.add(check_inputs(read, year, rulesets, ruleset))
+    return check_year(batch)
+
+
+def check_inputs(read: ReadBatch, year: int, rulesets: RuleSets, ruleset: str | None) -> ReadBatch:
+    """Each input's own checks (the rule set it names, its sheets' schemas and sums), over a block's frames
+    at once; returns the block with the frames the load takes (a rule set chosen per input, identities set)."""
     departments = read.departments
-    _flag_duplicate_codes(departments)
     chosen_for = {family: ruleset if ruleset and rulesets.families.get(ruleset) == family else None
                   for family in ("department", "project")}
     for dept in departments:
@@ -257,25 +300,15 @@ def check_departments(read: ReadBatch | list[Department], year: int, rulesets: R
     by_file = {d.file: d for d in departments}
     for finding in FAMILY.cross_checks(frames, columns, typed):
         by_file[finding.file].findings.append(finding)
-    # frames: the load takes the accepted departments' rows (not a copy: a province's are large).
-    forms = _check_forms(read, frames, chosen_for["project"] or rulesets.default_for("project"))
-    batch = Batch(year, departments, frames, [f for item in (*departments, *forms) for f in item.findings], forms)
-    for dept in departments:
-        batch.quarantine.extend({**q, "year": year, "dept_code": dept.dept_code} for q in dept.quarantined)
-    for form in forms:
-        batch.quarantine.extend({**q, "year": year, "project_key": form.project_key} for q in form.quarantined)
-    batch.quarantine.extend(_quarantine_rejected(read.frames, {d.file for d in departments if d.has_errors}, year,
-                                                 FAMILY.tables))
-    batch.quarantine.extend(_quarantine_rejected(
-        read.frames, {(f.file, f.sheet) for f in forms if f.has_errors}, year, PROJECT.tables))
-    return batch
+    _check_forms(read, frames, chosen_for["project"] or rulesets.default_for("project"))
+    return ReadBatch(departments, frames, read.forms)
 
 
-def _check_forms(read: ReadBatch, frames: dict[str, pl.DataFrame], ruleset: str) -> list[ProjectForm]:
-    """Project forms across the year: one identity one form, weights that add up; each form scored by `ruleset`."""
+def _check_forms(read: ReadBatch, frames: dict[str, pl.DataFrame], ruleset: str) -> None:
+    """Project forms' own checks (weights that add up, the schemas); each form scored by `ruleset`."""
     forms = read.forms
     identified = [f for f in forms if f.project_key is not None]
-    for name in PROJECT.tables:  # filtered only where needed: a filter copies a province's frames
+    for name in PROJECT.tables:  # filtered only where needed: a filter copies the frames
         if frames[name]["project_key"].null_count():
             frames[name] = frames[name].filter(pl.col("project_key").is_not_null())
     frames["project_forms"] = frames["project_forms"].with_columns(pl.lit(ruleset).alias("ruleset"))
@@ -284,28 +317,32 @@ def _check_forms(read: ReadBatch, frames: dict[str, pl.DataFrame], ruleset: str)
     by_form = {(f.file, f.sheet): f for f in forms}
     for finding in PROJECT.cross_checks(frames, {}, identified):
         by_form[(finding.file, finding.sheet)].findings.append(finding)
-    return forms
 
 
-def _flag_duplicate_codes(departments: list[Department]) -> None:
-    for dept, twins in with_same_identity(departments, lambda d: d.dept_code):
-        others = "、".join(d.file for d in twins)
-        dept.error("basic.dept_code_duplicate", f"部门编码与其他工作簿重复（{others}），同一部门每年只能提交一个工作簿",
-                   dept.basic_sheet or "基本情况", dept.basic_cells.get("dept_code"), dept.dept_code)
+def check_year(batch: Batch) -> Batch:
+    """Checks across the year's inputs (two inputs of one identity), then the rows of every rejected input
+    quarantined with the reason: the year's findings are final here."""
+    FAMILY.year_checks(batch.departments)
+    PROJECT.year_checks(batch.forms)
+    batch.findings = [f for item in (*batch.departments, *batch.forms) for f in item.findings]
+    batch.quarantine.extend(_quarantine_rejected(
+        batch.staging, {d.file for d in batch.departments if d.has_errors}, batch.year, FAMILY.tables))
+    batch.quarantine.extend(_quarantine_rejected(
+        batch.staging, {(f.file, f.sheet) for f in batch.forms if f.has_errors}, batch.year, PROJECT.tables))
+    return batch
 
 
-def _quarantine_rejected(frames: dict[str, pl.DataFrame], rejected: set, year: int, tables) -> list[dict]:
+def _quarantine_rejected(staging: Staging, rejected: set, year: int, tables) -> list[dict]:
     """Rejected inputs' rows are kept, with the reason, rather than dropped. `rejected`: a department's
     file, or a project form's (file, sheet)."""
     rows = []
     for name in tables:
         if name in _INPUT_FACTS or not rejected:
             continue  # its facts are the findings' subject, not rows of a table
-        frame = frames[name]
-        form = "project_key" in frame.columns
+        form = "project_key" in tables[name]
         chosen = (pl.concat_str("src_file", "src_sheet", separator="\0").is_in([f"{f}\0{s}" for f, s in rejected])
                   if form else pl.col("src_file").is_in(rejected))
-        for row in frame.filter(chosen).iter_rows(named=True):
+        for row in staging.scan(name).filter(chosen).collect().iter_rows(named=True):
             cells = {k: str(v) for k, v in row.items() if k not in _SOURCE_COLUMNS and v is not None}
             rows.append({"year": year, "dept_code": row.get("dept_code"), "project_key": row.get("project_key"),
                          "file": row["src_file"], "sheet": row["src_sheet"], "row": row["src_row"],
@@ -322,8 +359,8 @@ _SOURCE_COLUMNS = frozenset({"year", "dept_code", "project_key", "src_file", "sr
 
 def load_batch(batch: Batch, settings: Settings, run_id: str, rulesets: RuleSets) -> tuple[list[Finding], int]:
     """Replace the accepted department-years and project forms, and record every finding; returns the
-    reconciliation warnings and the rows the batch held. The batch's frames are consumed (emptied) by the load."""
-    rows = sum(frame.height for frame in batch.frames.values())
+    reconciliation warnings and the rows the batch held. The batch's staged rows are removed once loaded."""
+    rows = batch.staging.rows
     partitions = pl.DataFrame(
         {"year": [batch.year] * len(batch.accepted), "dept_code": [d.dept_code for d in batch.accepted]},
         schema={"year": pl.Int32, "dept_code": pl.String},
@@ -334,10 +371,10 @@ def load_batch(batch: Batch, settings: Settings, run_id: str, rulesets: RuleSets
     )
     with connect(settings.warehouse) as con:
         for family, keys in ((FAMILY, partitions), (PROJECT, projects)):
-            frames = {name: batch.frames.pop(name) for name in family.tables}
             if keys.height:
-                replace_partitions(con, settings.sql_dir, family=family, partitions=keys, frames=frames,
+                replace_partitions(con, settings.sql_dir, family=family, partitions=keys, staging=batch.staging,
                                    rules=rulesets.rules, run_id=run_id)
+        batch.staging.remove()
         mismatches = (reconciliation_findings(con, batch.year, partitions["dept_code"].to_list())
                       + project_reconciliation_findings(con, batch.year, projects["project_key"].to_list()))
         findings = batch.findings + mismatches
@@ -579,8 +616,22 @@ def export_marts(settings: Settings, batch: Batch) -> list[Path]:
 
 
 def fail_run(settings: Settings, run_id: str) -> None:
+    shutil.rmtree(staging_root(settings.warehouse) / run_id, ignore_errors=True)
     with connect(settings.warehouse) as con:
         _end_run(con, run_id, "failed")
+
+
+def _remove_ended_staging(con, warehouse: Path) -> None:
+    """Staged rows of runs the ledger says have ended (a run killed before its load leaves them): only
+    folders named by such a run's id are removed."""
+    root = staging_root(warehouse)
+    if not root.is_dir():
+        return
+    names = [p.name for p in root.iterdir() if p.is_dir()]
+    ended = con.execute("select run_id from audit.runs where status <> 'running' and list_contains(?, run_id)",
+                        [names]).fetchall()
+    for (run_id,) in ended:
+        shutil.rmtree(root / run_id, ignore_errors=True)
 
 
 def _end_run(con, run_id: str, status: str, loaded: int | None = None, rejected: int | None = None,

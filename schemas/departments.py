@@ -18,6 +18,3 @@ class DepartmentSchema(pa.DataFrameModel):
     spend_target_rate: Rate = pa.Field(nullable=True, ge=0, le=10)
     subunits: pl.Int32 = pa.Field(nullable=True, ge=0)
     ruleset: str = pa.Field(nullable=True)
-
-    class Config:
-        unique = ["year", "dept_code"]

@@ -25,7 +25,9 @@ class IndicatorSchema(pa.DataFrameModel):
     reported_score: Points = pa.Field(nullable=True, ge=0, le=100)
 
     class Config:
-        unique = ["year", "dept_code", "level1", "level2", "indicator"]
+        # Within a workbook: two workbooks of one 部门编码 are the year's check (basic.dept_code_duplicate),
+        # so that a finding never depends on which inputs were checked together.
+        unique = ["src_file", "level1", "level2", "indicator"]
 
     @pa.dataframe_check(error="score_within_weight")
     def score_within_weight(cls, data: pa.PolarsData) -> pl.LazyFrame:

@@ -21,4 +21,4 @@ class ProjectSchema(pa.DataFrameModel):
 
     class Config:
         # Names are compared exactly: two projects differing only by 、 are two projects.
-        unique = ["year", "dept_code", "task", "project"]
+        unique = ["src_file", "task", "project"]  # within a workbook, as for indicators

@@ -12,7 +12,7 @@ import pytest
 
 from jixiao.check.rulesets import load_rulesets
 from jixiao.load.warehouse import MATERIALIZED, sql_models
-from jixiao.pipeline import check_departments, load_batch, new_run_id, read_inputs
+from jixiao.pipeline import check_year, load_batch, new_run_id, read_inputs
 from jixiao.settings import PROJECT_ROOT
 from jixiao_synth.synth import mutate, synthesize
 from tests.conftest import query
@@ -35,7 +35,7 @@ def raw(synth_set, tmp_path):
 def load(settings) -> list[str]:
     """The pipeline's read, check and load steps; returns the codes loaded."""
     rulesets = load_rulesets()
-    batch = check_departments(read_inputs(settings)[0], settings.year, rulesets, settings.ruleset)
+    batch = check_year(read_inputs(settings, rulesets))
     load_batch(batch, settings, new_run_id(), rulesets)
     return sorted(d.dept_code for d in batch.accepted)
 

@@ -10,6 +10,7 @@ import pytest
 from jixiao.check.rulesets import load_rulesets
 from jixiao.families.department import DEPARTMENT
 from jixiao.ingest.frames import TABLES
+from jixiao.load.staging import Staging
 from jixiao.load.warehouse import connect, replace_partitions
 from jixiao.settings import PROJECT_ROOT
 
@@ -43,10 +44,12 @@ def build(tmp_path, ruleset: str = "panyu_share", **rows) -> callable:
     frames = {name: frame(name, rows.get(name, [])) for name in TABLES}
     frames["departments"] = frame("departments", [department(ruleset=ruleset)])
     path = tmp_path / "w.duckdb"
+    staging = Staging(tmp_path / "staging", TABLES)
+    staging.add(frames)
     with connect(path) as con:
         replace_partitions(con, SQL, family=DEPARTMENT, partitions=pl.DataFrame({"year": [2030], "dept_code": ["T-1"]},
                                                                schema={"year": pl.Int32, "dept_code": pl.String}),
-                           frames=frames, rules=load_rulesets().rules, run_id="r1")
+                           staging=staging, rules=load_rulesets().rules, run_id="r1")
 
     def q(sql: str) -> list[dict]:
         with connect(path, read_only=True) as con:

@@ -6,7 +6,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from jixiao.check.rulesets import load_rulesets
-from jixiao.families import read_chunk
+from jixiao.families import raw_tables, read_chunk
+from jixiao.load.staging import Staging
 from jixiao.pipeline import check_departments
 from jixiao_synth.project_forms import FormVariant, build_form, write_forms_workbook
 
@@ -15,7 +16,8 @@ YEAR = 2022
 
 def _checked(tmp_path, *forms):
     path = write_forms_workbook(tmp_path / "项目.xlsx", list(forms), FormVariant())
-    batch = check_departments(read_chunk([(path, YEAR)]), YEAR, load_rulesets(), None)
+    batch = check_departments(read_chunk([(path, YEAR)]), YEAR, load_rulesets(), None,
+                              Staging(tmp_path / "staging", raw_tables()))
     return forms, batch
 
 

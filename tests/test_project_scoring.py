@@ -17,6 +17,7 @@ import pytest
 from jixiao.check.rulesets import RuleFileError, load_rulesets
 from jixiao.families.project import PROJECT
 from jixiao.families.project.tables import TABLES, identity
+from jixiao.load.staging import Staging
 from jixiao.load.warehouse import connect, replace_partitions
 from jixiao.settings import PROJECT_ROOT
 
@@ -55,11 +56,13 @@ def load(tmp_path: Path, indicators: list[dict], fund_rows: list[dict] | None = 
               "project_fund_rows": frame("project_fund_rows", fund_rows if fund_rows is not None else [funds(D(100), D(100))]),
               "project_indicators": frame("project_indicators", indicators)}
     path = tmp_path / "w.duckdb"
+    staging = Staging(tmp_path / "staging", PROJECT.tables)
+    staging.add(frames)
     with connect(path) as con:
         replace_partitions(con, SQL, family=PROJECT,
                            partitions=pl.DataFrame({"year": [2030], "project_key": [KEY]},
                                                    schema={"year": pl.Int32, "project_key": pl.String}),
-                           frames=frames, rules=load_rulesets(extra=rules_file).rules, run_id="r1")
+                           staging=staging, rules=load_rulesets(extra=rules_file).rules, run_id="r1")
 
     def q(sql: str) -> list[dict]:
         with connect(path, read_only=True) as con:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import tempfile
 from decimal import Decimal
 from pathlib import Path
 
@@ -19,11 +20,13 @@ from hypothesis import strategies as st
 
 from jixiao.check.rulesets import load_rulesets
 from jixiao.domain import Department
+from jixiao.families import raw_tables
 from jixiao.ingest.csv_input import decode, read_rows
 from jixiao.ingest.extract import extract_department, read_department
 from jixiao.ingest.numbers import parse_amount, parse_rate
 from jixiao.ingest.read import Workbook, read_grid
 from jixiao.ingest.sheets import DEPARTMENT_SHEETS, SHEETS, SheetSpec
+from jixiao.load.staging import Staging
 from jixiao.pipeline import check_departments
 from jixiao_synth.workbook import _FULL_WIDTH, Layout, Project, write_workbook
 from tests.test_other_departments import EDU
@@ -92,7 +95,8 @@ def test_any_grid_gives_a_table_or_findings(drawn):
 @given(st.lists(sheet_grids(), min_size=1, max_size=6))
 def test_any_workbook_validates_without_raising(sheets):
     dept = _department(sheets)
-    batch = check_departments([dept], 2022, load_rulesets(), None)
+    with tempfile.TemporaryDirectory() as folder:
+        batch = check_departments([dept], 2022, load_rulesets(), None, Staging(Path(folder), raw_tables()))
     assert all(f.rule and f.message for f in batch.findings)
     assert all(q["reason"] and q["sheet"] and q["row"] for q in batch.quarantine)
 

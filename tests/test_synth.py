@@ -179,7 +179,9 @@ def test_broken_workbooks_are_rejected_with_findings_naming_their_files(district
 
 def test_every_way_of_breaking_a_workbook_is_caught(tmp_path):
     from jixiao.check.rulesets import load_rulesets
+    from jixiao.families import raw_tables
     from jixiao.ingest.extract import read_department
+    from jixiao.load.staging import Staging
     from jixiao.pipeline import check_departments
     from jixiao_synth.workbook import write_workbook
 
@@ -188,7 +190,7 @@ def test_every_way_of_breaking_a_workbook_is_caught(tmp_path):
         dept = build_department(11, i, 2022, broken=kind)
         write_workbook(dept.book, tmp_path / dept.file, dept.layout)
         departments.append(read_department(tmp_path / dept.file, 2022))
-    check_departments(departments, 2022, load_rulesets(), None)
+    check_departments(departments, 2022, load_rulesets(), None, Staging(tmp_path / "staging", raw_tables()))
     for kind, dept in zip(BROKEN_KINDS, departments):
         assert BROKEN_KINDS[kind] in {f.rule for f in dept.findings if f.severity == "error"}, kind
 

@@ -36,7 +36,10 @@ class Family:
     partition: tuple[str, ...]  # the columns a rerun replaces by: (year, dept_code), (year, project_key)
     models: str  # its SQL models' folder within sql/ ('' for sql/ itself): staging/, intermediate/, marts/, audit/, views/
     schemas: Mapping[str, object]  # pandera schema per raw table
-    cross_checks: Callable[..., list]  # (frames, columns, departments) -> findings across sheets and rows
+    cross_checks: Callable[..., list]  # (frames, columns, inputs) -> findings across sheets and rows, input by input
+    # The year's inputs -> each one's findings that depend on other inputs (one identity, two inputs): by
+    # identity alone, as a run checks and stages its rows a block of inputs at a time (jixiao/load/staging.py).
+    year_checks: Callable[[list], None]
     report_queries: Path  # one .sql per report table, over $year and $depts
     draw_chunk: Callable[[Sequence[tuple]], list]  # report jobs -> (files written, warnings) each
 

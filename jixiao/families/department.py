@@ -10,6 +10,7 @@ its tables and sentences in jixiao/publish/.
 from __future__ import annotations
 
 from jixiao.check.validate import SCHEMAS, schema_findings, score_weight_findings
+from jixiao.domain import Department, with_same_identity
 from jixiao.families import Family
 from jixiao.ingest.extract import read_department
 from jixiao.ingest.frames import TABLES
@@ -20,6 +21,14 @@ from jixiao.settings import SQL_DIR
 
 def cross_checks(frames, columns, departments) -> list:
     return schema_findings(frames, columns, departments) + score_weight_findings(frames["scores"], columns)
+
+
+def duplicate_codes(departments: list[Department]) -> None:
+    """Two workbooks with one 部门编码 in a year are an error on both (basic.dept_code_duplicate)."""
+    for dept, twins in with_same_identity(departments, lambda d: d.dept_code):
+        others = "、".join(d.file for d in twins)
+        dept.error("basic.dept_code_duplicate", f"部门编码与其他工作簿重复（{others}），同一部门每年只能提交一个工作簿",
+                   dept.basic_sheet or "基本情况", dept.basic_cells.get("dept_code"), dept.dept_code)
 
 
 DEPARTMENT = Family(
@@ -33,6 +42,7 @@ DEPARTMENT = Family(
     models="",
     schemas=SCHEMAS,
     cross_checks=cross_checks,
+    year_checks=duplicate_codes,
     report_queries=SQL_DIR / "reports" / "department",
     draw_chunk=draw_chunk,
 )

@@ -28,6 +28,8 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from jixiao.load.staging import Staging
+
 LAYERS = (("staging", "staging"), ("intermediate", "intermediate"), ("marts", "build"), ("audit", "build"))
 # Views over the materialized marts (year-over-year): created after the marts exist.
 VIEW_LAYERS = (("views", "mart"),)
@@ -236,7 +238,7 @@ def replace_partitions(
     *,
     family,
     partitions: pl.DataFrame,
-    frames: dict[str, pl.DataFrame],
+    staging: Staging,
     rules: pl.DataFrame,
     run_id: str,
 ) -> None:
@@ -245,8 +247,8 @@ def replace_partitions(
 
     `family` gives the raw tables, the partition's columns and the folder of its SQL models within sql_dir
     (jixiao/families/). The marts' new rows are the models evaluated over these partitions' raw rows
-    alone (_evaluate_in_temp); a mart whose columns changed is rebuilt whole. `frames` is emptied as
-    its tables are inserted."""
+    alone (_evaluate_in_temp); a mart whose columns changed is rebuilt whole. The raw rows are read
+    from the run's `staging` (it may hold rejected inputs' rows too: only the partitions load)."""
     root = sql_dir / family.models
     models, view_models = sql_models(root), sql_models(root, VIEW_LAYERS)
     fingerprint = _views_fingerprint(sql_dir, models, view_models)
@@ -274,17 +276,13 @@ def replace_partitions(
         for name in family.tables:
             table = quote(name)
             con.execute(f"delete from raw.{table} where {in_run}")
-            # Consumed: once in DuckDB, a province's rows are not held in Python as well.
-            con.register("run_frame", frames.pop(name).to_arrow())
-            # The frames may hold rejected departments too: only the run's partitions are loaded.
-            rows = f"select *, ? as run_id from run_frame where {in_run}"
+            rows = f"select *, ? as run_id from {staging.relation(name)} where {in_run}"
             if staged:  # in temp first, in raw's own columns and types
                 con.execute(f"create temp table {table} as select * from raw.{table} limit 0")
                 con.execute(f"insert into temp.main.{table} by name {rows}", [run_id])
                 con.execute(f"insert into raw.{table} select * from temp.main.{table}")
             else:
                 con.execute(f"insert into raw.{table} by name {rows}", [run_id])
-            con.unregister("run_frame")
         drops = _evaluate_in_temp(con, family.tables, models) if staged else []
         for target, source, name, rebuild in marts:
             if rebuild:
@@ -306,7 +304,7 @@ def replace_partitions(
         con.execute("rollback")
         raise
     finally:
-        for view in ("run_rules", "run_partitions", "run_frame"):
+        for view in ("run_rules", "run_partitions"):
             with contextlib.suppress(duckdb.Error):
                 con.unregister(view)
 

@@ -20,7 +20,6 @@ def _read(path, year) -> list | None:
 
 
 def cross_checks(frames, columns, forms) -> list:
-    checks.duplicate_forms(forms)
     return checks.schema_findings(frames, forms) + checks.weight_findings(frames) + checks.lost_points(frames)
 
 
@@ -35,6 +34,7 @@ PROJECT = Family(
     models="project",
     schemas=checks.SCHEMAS,
     cross_checks=cross_checks,
+    year_checks=checks.duplicate_forms,
     report_queries=SQL_DIR / "reports" / "project",
     draw_chunk=draw_forms,
 )
