@@ -63,22 +63,24 @@ class Batch:
         self.departments: list[Department] = []
         self.forms: list[ProjectForm] = []  # project forms
         self.findings: list[Finding] = []  # the year's, once check_year has run
-        self.quarantine: list[dict] = []
         self.files = 0  # input files read
 
     def add(self, read: ReadBatch) -> None:
-        """A checked block: its rows staged, each input's quarantined rows kept, the inputs kept without
+        """A checked block: its rows and each input's quarantined rows staged, the inputs kept without
         what only reading and checking needed (a province's inputs stay in memory until the run ends)."""
         self.staging.add(read.frames)
         read.frames = {}
-        for dept in read.departments:
-            self.quarantine.extend({**q, "year": self.year, "dept_code": dept.dept_code} for q in dept.quarantined)
-            dept.settle()
-        for form in read.forms:
-            self.quarantine.extend({**q, "year": self.year, "project_key": form.project_key} for q in form.quarantined)
-            form.settle()
+        quarantined = [{**q, "year": self.year, "dept_code": d.dept_code} for d in read.departments for q in d.quarantined]
+        quarantined += [{**q, "year": self.year, "project_key": f.project_key} for f in read.forms for q in f.quarantined]
+        self.staging.put(QUARANTINE, _quarantine_frame(quarantined))
+        for item in (*read.departments, *read.forms):
+            item.settle()
         self.departments.extend(read.departments)
         self.forms.extend(read.forms)
+
+    def quarantined_rows(self) -> pl.DataFrame:
+        """The rows staged for audit.quarantine (until the load, which removes the staging)."""
+        return self.staging.scan(QUARANTINE, _QUARANTINE_SCHEMA).collect()
 
     @property
     def accepted(self) -> list[Department]:
@@ -187,9 +189,10 @@ class UnknownDepartments(ValueError):
     """--dept names a 部门编码 no input of the year has: a usage error, nothing is loaded."""
 
 
-# Inputs read, checked and staged together: what a run holds of its rows at once (about 70 MB of frames
-# for 4,000 department workbooks, 20 MB for 4,000 project forms), however many inputs the year has.
-BLOCK = 4000
+# Inputs read, checked and staged together: what a run holds of its rows at once (about 35 MB of frames
+# for 2,000 department workbooks, 10 MB for 2,000 project forms), however many inputs the year has.
+# 4,000 held 30 MB more at the peak for no time saved (10,000 forms and 1,000 departments, read in 40 s).
+BLOCK = 2000
 
 
 def read_inputs(settings: Settings, rulesets: RuleSets, run_id: str | None = None) -> Batch:
@@ -325,10 +328,11 @@ def check_year(batch: Batch) -> Batch:
     FAMILY.year_checks(batch.departments)
     PROJECT.year_checks(batch.forms)
     batch.findings = [f for item in (*batch.departments, *batch.forms) for f in item.findings]
-    batch.quarantine.extend(_quarantine_rejected(
-        batch.staging, {d.file for d in batch.departments if d.has_errors}, batch.year, FAMILY.tables))
-    batch.quarantine.extend(_quarantine_rejected(
-        batch.staging, {(f.file, f.sheet) for f in batch.forms if f.has_errors}, batch.year, PROJECT.tables))
+    batch.staging.put(QUARANTINE, _quarantine_frame(
+        _quarantine_rejected(batch.staging, {d.file for d in batch.departments if d.has_errors}, batch.year,
+                             FAMILY.tables)
+        + _quarantine_rejected(batch.staging, {(f.file, f.sheet) for f in batch.forms if f.has_errors}, batch.year,
+                               PROJECT.tables)))
     return batch
 
 
@@ -374,14 +378,15 @@ def load_batch(batch: Batch, settings: Settings, run_id: str, rulesets: RuleSets
             if keys.height:
                 replace_partitions(con, settings.sql_dir, family=family, partitions=keys, staging=batch.staging,
                                    rules=rulesets.rules, run_id=run_id)
-        batch.staging.remove()
         mismatches = (reconciliation_findings(con, batch.year, partitions["dept_code"].to_list())
                       + project_reconciliation_findings(con, batch.year, projects["project_key"].to_list()))
         findings = batch.findings + mismatches
         con.execute("begin transaction")
         append(con, "audit.validation_issues", _findings_frame(findings, run_id, batch.year))
-        append(con, "audit.quarantine", _quarantine_frame(batch.quarantine, run_id))
+        con.execute(f"insert into audit.quarantine by name select *, ? as run_id from {batch.staging.relation(QUARANTINE)}",
+                    [run_id])
         con.execute("commit")
+    batch.staging.remove()
     return mismatches, rows
 
 
@@ -392,7 +397,7 @@ def reconciliation_findings(con, year: int, dept_codes: list[str]) -> list[Findi
         "select * from audit.reconciliation where year = ? and list_contains(?, dept_code) and status = 'mismatch' "
         "order by dept_code, file, sheet, cell, figure",
         params=[year, dept_codes],
-    ).pl().to_dicts()
+    ).pl().iter_rows(named=True)
     return [
         Finding("warning", f"reconcile.{r['figure_key']}",
                 f"“{r['figure']}”填报为 {_shown(r['kind'], r['reported_value'])}，按明细计算为 "
@@ -407,7 +412,8 @@ def project_reconciliation_findings(con, year: int, keys: list[str]) -> list[Fin
     rows give it: a warning naming its cell (printed figures are never overwritten: the marts hold both)."""
     if not keys:
         return []
-    rows = con.sql(sql_file("queries/project_mismatches.sql"), params={"year": year, "keys": keys}).pl().to_dicts()
+    # row by row: a province's tens of thousands of slips as dicts at once would weigh a hundred megabytes
+    rows = con.sql(sql_file("queries/project_mismatches.sql"), params={"year": year, "keys": keys}).pl().iter_rows(named=True)
     return [
         Finding("warning", f"reconcile.project.{r['figure_key']}",
                 (f"“{r['figure']}”未填写，按本表计算应为 {_shown(r['kind'], r['computed_value'])}；请补填"
@@ -446,11 +452,12 @@ def _shown(kind: str, value) -> str:
 
 
 def _findings_frame(findings: list[Finding], run_id: str, year: int) -> pl.DataFrame:
+    """Built a column at a time: a province's findings as dicts would be a hundred megabytes for a moment."""
     if not findings:
         return pl.DataFrame()
-    rows = [{**f.as_row(), "run_id": run_id, "year": year} for f in findings]
-    schema = {key: pl.Int32 if key == "year" else pl.String for key in rows[0]}
-    return pl.DataFrame(rows, schema=schema)
+    columns = {name: [getattr(f, name) for f in findings] for name in Finding.__dataclass_fields__}
+    frame = pl.DataFrame(columns, schema=dict.fromkeys(columns, pl.String))
+    return frame.with_columns(pl.lit(run_id).alias("run_id"), pl.lit(year, pl.Int32).alias("year"))
 
 
 
@@ -585,10 +592,13 @@ def write_validation_report(settings: Settings, batch: Batch, run_id: str) -> li
     return write_validation_pages(settings.out_dir, batch.year, run_id, batch.departments, findings, statuses)
 
 
-def _quarantine_frame(rows: list[dict], run_id: str) -> pl.DataFrame:
-    schema = {"year": pl.Int32, "dept_code": pl.String, "project_key": pl.String, "file": pl.String,
-              "sheet": pl.String, "row": pl.Int32, "rule": pl.String, "reason": pl.String, "cells": pl.String}
-    return pl.DataFrame(rows, schema=schema).with_columns(pl.lit(run_id).alias("run_id"))
+QUARANTINE = "quarantine"  # staged beside the raw tables, for audit.quarantine
+_QUARANTINE_SCHEMA = {"year": pl.Int32, "dept_code": pl.String, "project_key": pl.String, "file": pl.String,
+                      "sheet": pl.String, "row": pl.Int32, "rule": pl.String, "reason": pl.String, "cells": pl.String}
+
+
+def _quarantine_frame(rows: list[dict]) -> pl.DataFrame:
+    return pl.DataFrame(rows, schema=_QUARANTINE_SCHEMA)
 
 
 def finish_run(settings: Settings, run_id: str, batch: Batch, mismatches: list[Finding], reports: list[Path]) -> RunSummary:

@@ -30,7 +30,7 @@ from jixiao.families import raw_tables
 from jixiao.ingest.extract import read_department
 from jixiao.ingest.limits import MAX_CELL_CHARS, MAX_SHEET_ROWS
 from jixiao.load.staging import Staging
-from jixiao.pipeline import Batch, check_departments
+from jixiao.pipeline import check_departments
 from jixiao_synth.workbook import ScoreItem, write_workbook
 from tests.conftest import SEED_WORKBOOK, query
 from tests.test_other_departments import EDU, PLAIN
@@ -60,15 +60,17 @@ def checked(*paths: Path) -> list[Department]:
     """The departments as checked, with their typed rows (a run lets go of them once they are staged)."""
     departments = [read_department(p, 2022) for p in paths]
     rows = [d.rows for d in departments]
-    check(departments)
+    check(departments, lambda batch: None)
     for dept, kept in zip(departments, rows, strict=True):
         dept.rows = kept
     return departments
 
 
-def check(departments: list[Department]) -> Batch:
+def check(departments: list[Department], keep=lambda batch: batch.quarantined_rows().to_dicts()):
+    """The batch, and what `keep` takes of it while its staged rows exist (by default its quarantined rows)."""
     with tempfile.TemporaryDirectory() as folder:
-        return check_departments(departments, 2022, load_rulesets(), None, Staging(Path(folder), raw_tables()))
+        batch = check_departments(departments, 2022, load_rulesets(), None, Staging(Path(folder), raw_tables()))
+        return batch, keep(batch)
 
 
 def findings(path: Path, severity: str = "error") -> list[Finding]:
@@ -191,12 +193,12 @@ def test_a_missing_required_column(edu, year_dir):
     sheets = grids(edu)
     sheets["绩效指标"] = [row[:4] + row[5:] for row in sheets["绩效指标"]]  # 实际完成值 cut out
     path = write_grids(year_dir / "缺列.xlsx", sheets)
-    batch = check([read_department(path, 2022)])
+    batch, quarantined = check([read_department(path, 2022)])
     f = only([x for x in batch.departments[0].findings if x.severity == "error"], "sheet.column_missing")
     assert (f.sheet, f.cell) == ("绩效指标", "A1")
     assert "实际完成值" in f.message and "实际值" in f.message
     # nothing lost: the sheet's rows are quarantined as written
-    assert {q["row"] for q in batch.quarantine if q["sheet"] == "绩效指标"} == set(range(1, 9))
+    assert {q["row"] for q in quarantined if q["sheet"] == "绩效指标"} == set(range(1, 9))
 
 
 def test_a_sheet_without_a_header(edu, year_dir):

@@ -24,34 +24,39 @@ def staging_root(warehouse: Path) -> Path:
 class Staging:
     def __init__(self, folder: Path, tables: Mapping[str, Mapping[str, pl.DataType]]) -> None:
         self.folder = folder
-        self.tables = tables
+        self.tables = tables  # written with every block
         self.blocks = 0
-        self.rows = 0  # rows staged, every table
+        self.rows = 0  # rows of `tables` staged
 
     def add(self, frames: Mapping[str, pl.DataFrame]) -> None:
         """One block's rows: a file per table, an empty one too, so that every table has the block."""
         for name, schema in self.tables.items():
             frame = frames.get(name)
-            frame = pl.DataFrame(schema=dict(schema)) if frame is None else frame
-            (self.folder / name).mkdir(parents=True, exist_ok=True)
-            frame.write_parquet(self.folder / name / f"{self.blocks:06d}.parquet")
-            self.rows += frame.height
+            self.put(name, pl.DataFrame(schema=dict(schema)) if frame is None else frame)
+            self.rows += 0 if frame is None else frame.height
         self.blocks += 1
 
-    def files(self, table: str) -> list[Path]:
-        return [self.folder / table / f"{block:06d}.parquet" for block in range(self.blocks)]
+    def put(self, name: str, frame: pl.DataFrame) -> None:
+        """Rows of `name` (a table, or rows beside them such as quarantined ones) after those staged before."""
+        folder = self.folder / name
+        folder.mkdir(parents=True, exist_ok=True)
+        frame.write_parquet(folder / f"{len(self.files(name)):06d}.parquet")
 
-    def relation(self, table: str) -> str:
-        """The table's staged rows as DuckDB SQL, in the order they were staged."""
-        if not self.blocks:
-            raise ValueError(f"nothing staged in {self.folder}")
-        paths = ", ".join("'" + str(path).replace("'", "''") + "'" for path in self.files(table))
+    def files(self, name: str) -> list[Path]:
+        return sorted((self.folder / name).glob("*.parquet"))
+
+    def relation(self, name: str) -> str:
+        """The rows staged as `name`, as DuckDB SQL, in the order they were staged."""
+        files = self.files(name)
+        if not files:
+            raise ValueError(f"nothing staged as {name} in {self.folder}")
+        paths = ", ".join("'" + str(path).replace("'", "''") + "'" for path in files)
         return f"read_parquet([{paths}], union_by_name = true)"
 
-    def scan(self, table: str) -> pl.LazyFrame:
-        if not self.blocks:
-            return pl.LazyFrame(schema=dict(self.tables[table]))
-        return pl.scan_parquet(self.files(table))
+    def scan(self, name: str, schema: Mapping[str, pl.DataType] | None = None) -> pl.LazyFrame:
+        if files := self.files(name):
+            return pl.scan_parquet(files)
+        return pl.LazyFrame(schema=dict(schema if schema is not None else self.tables[name]))
 
     def remove(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
