@@ -168,6 +168,11 @@ def _crash_message(exc: BaseException) -> str:
                 "（或取消该设置，使用临时服务器）后重新运行。")
     if any(isinstance(e, NewerWarehouse) for e in chain):
         return "运行失败：数据仓库由更新版本的 jixiao 写入，本版本不能写入。请升级 jixiao 后重新运行。"
+    if "OutOfMemoryException" in text or any(isinstance(e, MemoryError) for e in chain):
+        from jixiao.load.warehouse import MEMORY_LIMIT
+
+        return (f"运行失败：内存不足（数据仓库计算时超出为它设定的内存上限 {MEMORY_LIMIT}，或本机内存不足）。"
+                "请将环境变量 JIXIAO_DUCKDB_MEMORY 设为更大的值（如 512MB）后重新运行；已载入的数据不受影响。")
     if "duckdb" in text.lower() or "IOException" in text or "Corrupt" in text:
         return ("运行失败：数据仓库文件无法打开或已损坏。请从备份恢复数据仓库文件，或换一个 --warehouse 路径"
                 "重新运行全部年度。")

@@ -123,3 +123,15 @@ def test_a_warehouse_of_a_newer_schema_is_refused_and_left_as_it_was(seed_raw, t
     assert run.returncode == 4, run.stdout + run.stderr
     assert "更新版本的 jixiao" in run.stdout and "Traceback" not in run.stdout + run.stderr
     assert warehouse.read_bytes() == before
+
+
+@pytest.mark.slow
+def test_out_of_memory_in_the_warehouse_exits_4_naming_memory_not_a_corrupt_file(seed_raw, tmp_path, prefect_api_url):
+    warehouse = tmp_path / "w" / "jixiao.duckdb"
+    run = _jixiao("run", "--year", "2022", "--raw", str(seed_raw), "--warehouse", str(warehouse),
+                  "--out", str(tmp_path / "out"), "--formats", "html",
+                  env={"PREFECT_API_URL": prefect_api_url, "JIXIAO_DUCKDB_MEMORY": "1MB"})
+    shown = run.stdout + run.stderr
+    assert run.returncode == 4, shown
+    assert "内存不足" in shown and "JIXIAO_DUCKDB_MEMORY" in shown and "损坏" not in shown
+    assert "OutOfMemory" in next(warehouse.parent.glob("jixiao-error-*.log")).read_text(encoding="utf-8")

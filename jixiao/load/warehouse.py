@@ -46,9 +46,8 @@ class NewerWarehouse(RuntimeError):
 
 # DuckDB takes up to 80% of the machine's memory by default; past this bound it spills to
 # disk (<warehouse>.tmp/) instead, so a province's load stays within the run's memory budget.
-# A province's export at 160 MB peaks 95 MB lower than at 256 MB and takes 4 s longer; 128 MB runs
-# out of memory sorting its largest mart.
-MEMORY_LIMIT = os.environ.get("JIXIAO_DUCKDB_MEMORY", "160MB")
+# Not lower: at 160 MB a province's load ran out of memory evaluating its models.
+MEMORY_LIMIT = os.environ.get("JIXIAO_DUCKDB_MEMORY", "256MB")
 
 
 @contextmanager
