@@ -229,6 +229,7 @@ def test_two_sheets_for_one_table(edu, year_dir):
     ("绩效指标", "D3", "95%-98%", "indicator.value_ambiguous", "95%-98%"),
     ("绩效指标", "D2", "0人次", "indicator.target_zero", "0人次"),
     ("绩效指标", "E2", "1350人", "indicator.unit_mismatch", "1350人"),
+    ("绩效指标", "E2", "很多", "indicator.actual_not_a_number", "很多"),  # against a figure: no rate
     ("项目支出", "C2", "1e30", "number.not_a_number", "1e30"),
     ("项目支出", "C2", 1e30, "number.too_large", "1e+30"),
     ("自评得分", "G5", 1e-9, "number.too_small", "1e-09"),

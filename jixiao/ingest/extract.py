@@ -31,7 +31,7 @@ from jixiao.ingest.numbers import (
 from jixiao.ingest.read import CellError, Table, Workbook, read_workbook
 from jixiao.ingest.safe_text import shown_name
 from jixiao.ingest.sheets import BASIC_KEYS, DEPARTMENT_SHEETS, REPORTED_KEYS, compact, strip_unit_suffix
-from jixiao.ingest.values import ValueParseError, parse_indicator_value, units_compatible
+from jixiao.ingest.values import ValueParseError, measures_nothing_against, parse_indicator_value, units_compatible
 
 log = logging.getLogger(__name__)
 
@@ -284,6 +284,11 @@ def _indicators(dept: Department, table: Table) -> None:
         if not units_compatible(target, actual):
             raise _RowError("indicator.unit_mismatch",
                             f"指标值单位“{target.unit or '无'}”与实际完成值单位“{actual.unit or '无'}”不一致",
+                            "actual", cells.get("actual"))
+        if measures_nothing_against(target, actual):
+            raise _RowError("indicator.actual_not_a_number",
+                            f"指标值为数值（{_shown_value(cells.get('target'))}），实际完成值“{_shown_value(cells.get('actual'))}”"
+                            "不是数值，无法计算完成率；请填写实际完成的数值（与指标值同一单位）",
                             "actual", cells.get("actual"))
         if target.direction == "higher" and target.number == 0:
             raise _RowError("indicator.target_zero", "指标值为 0，无法计算完成率", "target", cells.get("target"))

@@ -134,6 +134,13 @@ def units_compatible(target: IndicatorValue, actual: IndicatorValue) -> bool:
     return target.unit == actual.unit
 
 
+def measures_nothing_against(target: IndicatorValue, actual: IndicatorValue) -> bool:
+    """An actual of words that neither give a figure nor say met or not (很多, 较好) against a target
+    that is a figure (17000 户): no completion rate can be computed from it."""
+    return (target.number is not None and target.direction in ("higher", "lower")
+            and actual.direction == "qualitative" and actual.met is None)
+
+
 def _parse_cell_number(value: numbers.Real | Decimal) -> IndicatorValue:
     try:
         if isinstance(value, Decimal):
