@@ -59,10 +59,10 @@ def edu(year_dir: Path) -> Path:
 def checked(*paths: Path) -> list[Department]:
     """The departments as checked, with their typed rows (a run lets go of them once they are staged)."""
     departments = [read_department(p, 2022) for p in paths]
-    rows = [d.rows for d in departments]
+    kept = [(d.rows, d.info) for d in departments]
     check(departments, lambda batch: None)
-    for dept, kept in zip(departments, rows, strict=True):
-        dept.rows = kept
+    for dept, (rows, info) in zip(departments, kept, strict=True):
+        dept.rows, dept.info = rows, info
     return departments
 
 
@@ -276,6 +276,18 @@ def test_a_formula_without_a_cached_value(edu, year_dir):
     f = only(findings(path), "cell.formula_no_value")
     assert (f.sheet, f.cell, f.value) == ("项目支出", "D3", "=C3*0.99")
     assert "重新计算" in f.message
+
+
+def test_sub_cent_amounts_round_half_up_with_a_warning_wherever_they_are(edu, year_dir):
+    path = edit(edu, year_dir / "厘.xlsx", 基本情况={"B5": "1234567.125"}, 项目支出={"C3": 300000.005})
+    dept = checked(path)[0]
+    assert not dept.has_errors
+    # half up, as the warning says: Decimal's default (half to even) gives .12 and .00
+    assert str(dept.info["budget"]) == "1234567.13"
+    assert str(dept.rows["projects"][1]["budget_yuan"]) == "300000.01"
+    warned = {(f.sheet, f.cell) for f in dept.findings if f.rule == "amount.sub_cent"}
+    assert warned == {("基本情况", "B5"), ("项目支出", "C3")}
+    assert all("四舍五入" in f.message for f in dept.findings if f.rule == "amount.sub_cent")
 
 
 def test_formulas_with_cached_values_are_read(edu, year_dir):

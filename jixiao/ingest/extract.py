@@ -220,8 +220,11 @@ def _basic(dept: Department, table: Table, folder_year: int) -> None:
             continue
         try:
             if kind == "amount":
-                number = parse_amount(value, unit_scale(written) or WAN, what=label)[0]
+                number, exact = parse_amount(value, unit_scale(written) or WAN, what=label)
                 _within(number, "amount", label, key, value)
+                if not exact:
+                    dept.warn("amount.sub_cent", f"{label}精度超过“分”，已按四舍五入保留到分", table.sheet,
+                              value_cell(row), value)
             elif kind == "rate":
                 number = parse_rate(value, what=label)
                 _within(number, "rate", label, key, value)

@@ -12,7 +12,7 @@ import functools
 import math
 import re
 import unicodedata
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from jixiao.ingest.limits import MAX_AMOUNT_YUAN
 
@@ -182,7 +182,7 @@ def parse_amount(value: object, scale: Decimal, *, what: str = "金额") -> tupl
         yuan = parse_decimal(value, what=what) * (text_scale or scale)
     if abs(yuan) >= MAX_AMOUNT_YUAN:  # also keeps quantize() within Decimal's precision
         raise CellValueError("number.too_large", f"{what}数值过大，请检查是否多填了位数或单位", value)
-    cents = yuan.quantize(CENT)
+    cents = yuan.quantize(CENT, rounding=ROUND_HALF_UP)  # as the findings say (四舍五入), not Decimal's half-even
     # A float cell can carry binary noise below a millionth of a yuan; that is not precision.
     return cents, abs(cents - yuan) < _FLOAT_NOISE
 
