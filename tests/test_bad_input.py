@@ -290,6 +290,16 @@ def test_sub_cent_amounts_round_half_up_with_a_warning_wherever_they_are(edu, ye
     assert all("四舍五入" in f.message for f in dept.findings if f.rule == "amount.sub_cent")
 
 
+def test_basic_rows_of_no_known_label_are_kept_as_notes(edu, year_dir):
+    address = "番禺区市桥街" + "一号" * 500  # longer than the 200 characters a finding quotes
+    path = edit(edu, year_dir / "地址.xlsx", 基本情况={"A9": "单位地址", "B9": address, "A10": "备注", "B10": "无"})
+    dept = checked(path)[0]
+    assert not dept.has_errors
+    kept = [n for n in dept.rows["notes"] if n["src_sheet"] == "基本情况"]
+    assert kept == [{"src_sheet": "基本情况", "src_row": 9, "text": f"单位地址：{address}"},
+                    {"src_sheet": "基本情况", "src_row": 10, "text": "备注：无"}]
+
+
 def test_formulas_with_cached_values_are_read(edu, year_dir):
     path = edit(edu, year_dir / "公式.xlsx", 项目支出={"D3": Formula("=C3*1", 300000)})
     dept = checked(path)[0]
