@@ -121,7 +121,7 @@ class Department(_Findings):
         """Once its rows are staged and its own checks done, it keeps what the rest of a run reads: a province's
         ten thousand departments would otherwise hold their sheets' layouts until the run ends."""
         self.rows, self.quarantined, self.columns = {}, [], {}
-        self.info = {key: self.info[key] for key in ("dept_name", "ruleset") if key in self.info}
+        self.info = {key: self.info[key] for key in ("dept_name",) if key in self.info}
         self.basic_cells = {key: self.basic_cells[key] for key in ("dept_code",) if key in self.basic_cells}
 
 
@@ -146,5 +146,5 @@ class ProjectForm(_Findings):
     def settle(self) -> None:
         """As Department.settle: a hundred thousand forms keep their name, the cell naming it and their findings."""
         self.rows, self.quarantined = {}, []
-        self.info = {key: self.info[key] for key in ("project", "ruleset") if key in self.info}
+        self.info = {key: self.info[key] for key in ("project",) if key in self.info}
         self.cells = {key: self.cells[key] for key in ("project",) if key in self.cells}

@@ -32,7 +32,7 @@ from jixiao.load.changes import change_plan, current_inputs, is_repeat
 from jixiao.load.department_status import record_department_status
 from jixiao.load.export import export_year
 from jixiao.load.ledger import code_version, input_fingerprints, parameters_json, rules_file_sha256
-from jixiao.load.staging import Staging, staging_root
+from jixiao.load.staging import Staging, staging_folder, staging_root
 from jixiao.load.warehouse import (
     WarehouseLocked,
     append,
@@ -69,7 +69,7 @@ class Batch:
         """A checked block: its rows and each input's quarantined rows staged, the inputs kept without
         what only reading and checking needed (a province's inputs stay in memory until the run ends)."""
         self.staging.add(read.frames)
-        read.frames = {}
+        read.frames = {}  # let go before the next block is read: the caller still holds `read`
         quarantined = [{**q, "year": self.year, "dept_code": d.dept_code} for d in read.departments for q in d.quarantined]
         quarantined += [{**q, "year": self.year, "project_key": f.project_key} for f in read.forms for q in f.quarantined]
         self.staging.put(QUARANTINE, _quarantine_frame(quarantined))
@@ -206,7 +206,7 @@ def read_inputs(settings: Settings, rulesets: RuleSets, run_id: str | None = Non
     with that one (basic.dept_code_duplicate), as a run that read every workbook would."""
     inputs = {shown_name(p.name): p for p in department_inputs(settings.year_dir)}
     standing = {} if settings.force else standing_inputs(settings, run_id)
-    batch = Batch(settings.year, Staging(staging_root(settings.warehouse) / (run_id or new_run_id()), raw_tables()))
+    batch = Batch(settings.year, Staging(staging_folder(settings.warehouse, run_id or new_run_id()), raw_tables()))
     try:
         codes = _read(settings, rulesets, [name for name in inputs if name not in standing], inputs, batch)
         clashing = [name for name, code in standing.items() if code in codes and name in inputs]
@@ -315,8 +315,6 @@ def _check_forms(read: ReadBatch, frames: dict[str, pl.DataFrame], ruleset: str)
         if frames[name]["project_key"].null_count():
             frames[name] = frames[name].filter(pl.col("project_key").is_not_null())
     frames["project_forms"] = frames["project_forms"].with_columns(pl.lit(ruleset).alias("ruleset"))
-    for form in forms:
-        form.info["ruleset"] = ruleset
     by_form = {(f.file, f.sheet): f for f in forms}
     for finding in PROJECT.cross_checks(frames, {}, identified):
         by_form[(finding.file, finding.sheet)].findings.append(finding)
@@ -626,7 +624,7 @@ def export_marts(settings: Settings, batch: Batch) -> list[Path]:
 
 
 def fail_run(settings: Settings, run_id: str) -> None:
-    shutil.rmtree(staging_root(settings.warehouse) / run_id, ignore_errors=True)
+    shutil.rmtree(staging_folder(settings.warehouse, run_id), ignore_errors=True)
     with connect(settings.warehouse) as con:
         _end_run(con, run_id, "failed")
 
@@ -641,7 +639,7 @@ def _remove_ended_staging(con, warehouse: Path) -> None:
     ended = con.execute("select run_id from audit.runs where status <> 'running' and list_contains(?, run_id)",
                         [names]).fetchall()
     for (run_id,) in ended:
-        shutil.rmtree(root / run_id, ignore_errors=True)
+        shutil.rmtree(staging_folder(warehouse, run_id), ignore_errors=True)
 
 
 def _end_run(con, run_id: str, status: str, loaded: int | None = None, rejected: int | None = None,

@@ -74,7 +74,7 @@ def extract_department(book: Workbook, folder_year: int) -> Department:
             extract(dept, book.tables[key])
     dept.rows["notes"] = [
         {"src_sheet": t.sheet, "src_row": r, "text": text} for t in book.tables.values() for r, text in t.notes
-    ] + dept.info.pop("extra", [])
+    ] + dept.rows.get("notes", [])
     return dept
 
 
@@ -188,7 +188,6 @@ def _basic_label(label: object) -> str:
 def _basic(dept: Department, table: Table, folder_year: int) -> None:
     labels = {_basic_label(lbl): (key, required, kind) for key, lbl, required, kind in BASIC_KEYS}
     found: dict[str, tuple[int, object, str]] = {}
-    extra = []  # rows of no known label (单位地址, 备注…): kept as the sheet's notes, label and value
     value_cell = lambda row: cell_ref(row, table.columns["value"])
     dept.basic_sheet = table.sheet
     for row, cells in table.rows:
@@ -203,9 +202,10 @@ def _basic(dept: Department, table: Table, folder_year: int) -> None:
                            f"“{normalize_text(cells['label'])}”填写了两次（第 {first_row} 行和第 {row} 行），且两处不一致",
                            table.sheet, value_cell(row), cells["value"])
         elif label:
-            extra.append({"src_sheet": table.sheet, "src_row": row,
-                          "text": f"{normalize_text(cells['label'])}：{normalize_text(cells['value'])}"})
-    dept.info["extra"] = extra
+            # of no known label (单位地址, 备注…): kept as a note of the sheet, label and value
+            dept.rows.setdefault("notes", []).append({
+                "src_sheet": table.sheet, "src_row": row,
+                "text": f"{normalize_text(cells['label'])}：{normalize_text(cells['value'])}"})
     for key, label, required, kind in BASIC_KEYS:
         if key not in found or is_blank(found[key][1]):
             if required:

@@ -152,14 +152,3 @@ class ReadBatch:
         return ReadBatch([d for d in self.departments if d.file in files],
                          {name: f.filter(pl.col("src_file").is_in(files)) for name, f in self.frames.items()},
                          [f for f in self.forms if f.file in files])
-
-    def ordered(self, positions: dict[str, int]) -> ReadBatch:
-        """Inputs and rows sorted by their input's place (stable: an input's rows keep their order)."""
-        def place(name: str) -> int:
-            return positions.get(name, len(positions))
-
-        return ReadBatch(sorted(self.departments, key=lambda d: place(d.file)),
-                         {name: f.sort(pl.col("src_file").replace_strict(positions, default=len(positions),
-                                                                        return_dtype=pl.Int32), maintain_order=True)
-                          for name, f in self.frames.items()},
-                         sorted(self.forms, key=lambda f: (place(f.file), f.form_no)))

@@ -21,12 +21,18 @@ def staging_root(warehouse: Path) -> Path:
     return warehouse.parent / "staging"
 
 
+def staging_folder(warehouse: Path, run_id: str) -> Path:
+    """The folder of one run's staged rows."""
+    return staging_root(warehouse) / run_id
+
+
 class Staging:
     def __init__(self, folder: Path, tables: Mapping[str, Mapping[str, pl.DataType]]) -> None:
         self.folder = folder
         self.tables = tables  # written with every block
         self.blocks = 0
         self.rows = 0  # rows of `tables` staged
+        self._parts: dict[str, int] = {}  # files staged per name
 
     def add(self, frames: Mapping[str, pl.DataFrame]) -> None:
         """One block's rows: a file per table, an empty one too, so that every table has the block."""
@@ -38,12 +44,13 @@ class Staging:
 
     def put(self, name: str, frame: pl.DataFrame) -> None:
         """Rows of `name` (a table, or rows beside them such as quarantined ones) after those staged before."""
-        folder = self.folder / name
-        folder.mkdir(parents=True, exist_ok=True)
-        frame.write_parquet(folder / f"{len(self.files(name)):06d}.parquet")
+        (self.folder / name).mkdir(parents=True, exist_ok=True)
+        part = self._parts.get(name, 0)
+        frame.write_parquet(self.folder / name / f"{part:06d}.parquet")
+        self._parts[name] = part + 1
 
     def files(self, name: str) -> list[Path]:
-        return sorted((self.folder / name).glob("*.parquet"))
+        return [self.folder / name / f"{part:06d}.parquet" for part in range(self._parts.get(name, 0))]
 
     def relation(self, name: str) -> str:
         """The rows staged as `name`, as DuckDB SQL, in the order they were staged."""
@@ -60,4 +67,4 @@ class Staging:
 
     def remove(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
-        self.blocks = 0
+        self.blocks, self._parts = 0, {}
