@@ -44,7 +44,7 @@ from jixiao.load.warehouse import (
 from jixiao.parallel import map_chunks, pool_for
 from jixiao.publish.bureau_index import read_year, write_year_index
 from jixiao.publish.display import fmt_percent, fmt_score, fmt_wan
-from jixiao.publish.outputs import FORMATS, department_files
+from jixiao.publish.outputs import FORMATS
 from jixiao.publish.project_report import write_year as write_project_year
 from jixiao.publish.validation_report import write_validation_report as write_validation_pages
 from jixiao.settings import Settings, sql_file
@@ -504,14 +504,14 @@ def draw_reports(settings: Settings, batch: Batch, run_id: str, formats: tuple[s
                     warnings.extend(written.warnings)
                     failed.extend(written.failed)
     paths += _draw_projects(settings, batch, run_id, formats)
-    if "html" in formats:
-        with connect(settings.warehouse) as con:
-            year_rows = read_year(con, batch.year)
-        rejected = [{"dept_code": d.dept_code, "dept_name": d.info.get("dept_name"), "file": d.file,
-                     "errors": sum(f.severity == "error" for f in d.findings)} for d in batch.rejected]
-        written = {d.dept_code: department_files(d.dept_code, batch.year, formats).values() for d in accepted}
-        paths.append(write_year_index(year_rows, settings.out_dir, batch.year, rejected, f"运行编号 {run_id}", written,
-                                      validation_written=True))
+    # The year's index whatever was drawn: it links what is on disk, and a run that redrew some
+    # departments' files (and removed their older formats) must not leave it linking the old ones.
+    with connect(settings.warehouse) as con:
+        year_rows = read_year(con, batch.year)
+    rejected = [{"dept_code": d.dept_code, "dept_name": d.info.get("dept_name"), "file": d.file,
+                 "errors": sum(f.severity == "error" for f in d.findings)} for d in batch.rejected]
+    paths.append(write_year_index(year_rows, settings.out_dir, batch.year, rejected, f"运行编号 {run_id}",
+                                  validation_written=True))
     for warning in dict.fromkeys(warnings):
         print(f"警告：{warning}")  # the flow logs prints; the CLI repeats it in its summary
     if failed:

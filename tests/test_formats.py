@@ -268,6 +268,14 @@ def test_year_over_year_and_choosing_formats(drawn, tmp_path):
     change = (this["execution_rate"] - last["execution_rate"]) * 100
     assert f"{'+' if change > 0 else ''}{fmt_score(change)}" in page
 
+    # Word alone now: the pages and the Excel file of the earlier drawing go, and the year's index,
+    # drawn again though no HTML was asked for, links what is there and nothing older.
+    run_year(2023, raw, settings.warehouse, settings.out_dir, force=True, formats=["docx"])
+    assert sorted(p.name for p in here.iterdir()) == ["PY-EDU_2023.docx"]
+    page = (settings.out_dir / "2023" / "index.html").read_text(encoding="utf-8")
+    assert '<a href="PY-EDU/PY-EDU_2023.docx">Word</a>' in page
+    assert "PY-EDU/index.html" not in page and "PY-EDU_2023.xlsx" not in page
+
 
 # --- pictures ------------------------------------------------------------------------
 

@@ -57,6 +57,12 @@ def test_forms_load_beside_departments_and_slips_name_their_cells(year_with_form
     assert (settings.out_dir / "2022" / "projects" / "index.html").exists()
     assert list((settings.out_dir / "2022" / "projects" / "forms").glob("form-*.html"))
 
+    # Word alone: the pages and Excel files of the earlier drawing go rather than stand beside it.
+    run_year(settings.year, settings.raw_dir, settings.warehouse, settings.out_dir, formats=["docx"], force=True)
+    projects = settings.out_dir / "2022" / "projects"
+    assert {p.suffix for p in projects.rglob("*.*")} == {".docx"}
+    assert len(list((projects / "forms").glob("form-*.docx"))) == loaded
+
 
 def test_identity_prefers_the_project_code():
     assert identity("P-1", "单位", "项目") == "code:P-1"

@@ -10,7 +10,7 @@ great-tables table, so the page stays one self-contained file.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Iterable
 from decimal import Decimal
 from html import escape
 from pathlib import Path
@@ -92,13 +92,12 @@ def _link(href: str, text: str) -> str:
     return f'<a href="{escape(href)}">{escape(text)}</a>'
 
 
-def _files(year_dir: Path, dept_code: str, writing: Collection[str] = ()) -> dict[str, str]:
-    """Links (relative to the year's folder) to what was written for the department, or is being
-    written (`writing`: file names)."""
+def _files(year_dir: Path, dept_code: str) -> dict[str, str]:
+    """Links (relative to the year's folder) to the department's files on disk: the index is drawn
+    after them, and a redrawn department's folder holds only what its last drawing wrote."""
     folder = year_dir / dept_code
     return {_LABELS[fmt]: f"{quote(dept_code)}/{quote(name)}"
-            for fmt, name in department_files(dept_code, year_dir.name).items()
-            if name in writing or (folder / name).is_file()}
+            for fmt, name in department_files(dept_code, year_dir.name).items() if (folder / name).is_file()}
 
 
 _LABELS = {"html": "网页", "xlsx": "Excel", "docx": "Word"}
@@ -106,10 +105,8 @@ _LABELS = {"html": "网页", "xlsx": "Excel", "docx": "Word"}
 
 def build_year_index(
     rows: pl.DataFrame, year: int, year_dir: Path, rejected: Iterable[dict[str, Any]], source: str,
-    writing: Mapping[str, Collection[str]] | None = None,
 ) -> GT:
-    """The year's departments as one table; `rejected` are this run's workbooks that did not load;
-    `writing`: by 部门编码, the files being written for it now (linked before they are on disk)."""
+    """The year's departments as one table; `rejected` are this run's workbooks that did not load."""
     departments = rows.to_dicts() if rows.height else []
     with_previous = any(r["previous_total_score"] is not None for r in departments)
     rejected = list(rejected)
@@ -118,7 +115,7 @@ def build_year_index(
     low: list[int] = []
 
     for r in departments:
-        files = _files(year_dir, r["dept_code"], (writing or {}).get(r["dept_code"], ()))
+        files = _files(year_dir, r["dept_code"])
         name = (_link(files["网页"], r["dept_name"] or r["dept_code"]) if "网页" in files
                 else escape(r["dept_name"] or r["dept_code"]))
         status = "本次提交被拒收，显示上次载入的数据" if r["dept_code"] in rejected_codes else "已载入"
@@ -192,12 +189,12 @@ def build_year_index(
 
 def write_year_index(
     rows: pl.DataFrame, out_dir: Path, year: int, rejected: Iterable[dict[str, Any]], source: str,
-    writing: Mapping[str, Collection[str]] | None = None, *, validation_written: bool = False,
+    *, validation_written: bool = False,
 ) -> Path:
     """`<out>/<year>/index.html` from read_year's rows: every department, sortable, linking to their pages,
     and to the year's validation page when it is on disk or being written (`validation_written`)."""
     year_dir = out_dir / str(year)
-    gt = build_year_index(rows, year, year_dir, rejected, source, writing)
+    gt = build_year_index(rows, year, year_dir, rejected, source)
     title = f"{year}年度各部门整体支出绩效自评一览"
     fragments = [f'<div class="table sortable">{gt.as_raw_html()}</div>', _SORT_SCRIPT]
     if validation_written or (year_dir / "validation.html").is_file():

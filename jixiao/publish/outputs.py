@@ -71,9 +71,8 @@ def write_departments(reports: Iterable[tuple[Path, DepartmentReport]], formats:
     """Every department's files in the chosen formats; the pictures of all of them with one browser."""
     written = Written()
     pictures: list[tuple[GT, Path]] = []
-    folders = []
+    reports = list(reports)
     for folder, report in reports:
-        folders.append(folder)
         for fmt in ("html", "xlsx", "docx"):
             if fmt not in formats:
                 continue
@@ -89,7 +88,7 @@ def write_departments(reports: Iterable[tuple[Path, DepartmentReport]], formats:
         written.paths.extend(drawn)
         if warning:
             written.warnings.append(warning)
-    _remove_stale(folders, formats, written.paths)
+    _remove_stale(reports, written.paths)
     return written
 
 
@@ -102,23 +101,22 @@ def _draw(fmt: str, report: DepartmentReport, folder: Path) -> list[Path]:
     return [write_document(report.tables, report.sentences, report.report_title, report.source, stem.with_suffix(".docx"))]
 
 
-# Per-table files whose set changes with the data (no 表1-1 without tasks).
-_PER_TABLE = {"html": "table_*.html", "png": "table_*.png"}
+# A department folder's pages and pictures: with its Excel and Word files, all this module writes there.
+_PAGES = ("index.html", "summary.html", "table_*.html", "table_*.png")
 
 
-def _remove_stale(folders: Iterable[Path], formats: Sequence[str], written: Sequence[Path]) -> None:
-    """Delete per-table files of the drawn formats that this run did not write.
-
-    An old table_1_1.png, or pictures the browser could not redraw this time,
-    would otherwise sit beside the new files showing figures the marts no longer hold.
-    """
+def _remove_stale(reports: Iterable[tuple[Path, DepartmentReport]], written: Sequence[Path]) -> None:
+    """Delete the files of a redrawn department that this run did not write: per-table files of tables
+    no longer drawn (no 表1-1 without tasks), pictures the browser could not redraw, a drawing that
+    failed, and every format the run did not draw. Each would sit beside the new files, linked from
+    the year's index, showing figures the marts no longer hold (an older run's Word file can even
+    name another department). Only the names this module writes are touched."""
     keep = set(written)
-    for folder in folders:
-        for fmt, pattern in _PER_TABLE.items():
-            if fmt in formats:
-                for path in folder.glob(pattern):
-                    if path not in keep:
-                        path.unlink()
+    for folder, report in reports:
+        for pattern in (*_PAGES, *department_files(report.dept_code, report.year, ("xlsx", "docx")).values()):
+            for path in folder.glob(pattern):
+                if path not in keep:
+                    path.unlink()
 
 
 def picture_warning(formats: Sequence[str], loaded: Sequence[str], reports: Sequence[str | Path]) -> str | None:

@@ -73,6 +73,8 @@ def write_year(out_dir: Path, year: int, rollup: pl.DataFrame, departments: pl.D
                   for (name,), _ in by_dept.items()]
         parts.append("</ul>")
         written.append(_page(folder / "index.html", parts, table.title))
+    else:
+        _undrawn(folder / "index.html")
     return written
 
 
@@ -95,6 +97,8 @@ def write_department(folder: Path, year: int, dept_name: str | None, rows: pl.Da
                  f'<div class="table">{draw_table(table).as_raw_html()}</div>', "<h2>各项目自评表</h2>",
                  f"<ul>{links}</ul>"]
         written.append(_page(folder / "index.html", parts, table.title, mark))
+    else:
+        _undrawn(folder / "index.html")
     return written
 
 
@@ -107,6 +111,8 @@ def draw_forms(jobs) -> list[tuple[list[Path], list[tuple[str, str, str]]]]:
         try:
             written += write_form(out_dir, year, form, funds, indicators, formats, run_note)
         except Exception as exc:  # one form's drawing failing is that form's finding, not the year's failed run
+            for suffix in (".html", ".xlsx", ".docx"):  # what an earlier drawing left shows older figures
+                _undrawn(_form_stem(out_dir, year, form).with_suffix(suffix))
             failed.append((form["project_key"], ",".join(formats), f"{type(exc).__name__}: {str(exc)[:200]}"))
     return [(written, failed)]
 
@@ -114,11 +120,10 @@ def draw_forms(jobs) -> list[tuple[list[Path], list[tuple[str, str, str]]]]:
 def write_form(out_dir: Path, year: int, form: dict, funds: pl.DataFrame, indicators: pl.DataFrame,
                formats: Sequence[str], run_note: str) -> list[Path]:
     """One form redrawn: its header and texts, 项目资金 and 绩效指标, as the rules score them."""
-    folder = out_dir / str(year) / "projects" / "forms"
     source = f"数据来源：{form['src_file']} › {form['src_sheet']}；{run_note}"
     tables = [shape_form_funds(form, funds, source), shape_form_indicators(form, indicators, source)]
     title = f"{year}年度项目支出绩效自评表：{form['project'] or ''}"
-    stem = folder / form_id(form["project_key"])
+    stem = _form_stem(out_dir, year, form)
     header = dict(form_header(form))
     written = _office(stem, tables, title, formats, sentences=header)
     if "html" in formats:
@@ -128,7 +133,13 @@ def write_form(out_dir: Path, year: int, form: dict, funds: pl.DataFrame, indica
                  f'<table class="form-header">{rows}</table>']
         parts += [f'<div class="table">{draw_table(t).as_raw_html()}</div>' for t in tables]
         written.append(_page(stem.with_suffix(".html"), parts, title))
+    else:
+        _undrawn(stem.with_suffix(".html"))
     return written
+
+
+def _form_stem(out_dir: Path, year: int, form: dict) -> Path:
+    return out_dir / str(year) / "projects" / "forms" / form_id(form["project_key"])
 
 
 def _office(stem: Path, tables: list[ReportTable], title: str, formats: Sequence[str],
@@ -136,9 +147,19 @@ def _office(stem: Path, tables: list[ReportTable], title: str, formats: Sequence
     written = []
     if "xlsx" in formats:
         written.append(write_workbook(tables, sentences or {}, title, stem.with_suffix(".xlsx")))
+    else:
+        _undrawn(stem.with_suffix(".xlsx"))
     if "docx" in formats:
         written.append(write_tables_document(tables, title, stem.with_suffix(".docx"), sentences or {}))
+    else:
+        _undrawn(stem.with_suffix(".docx"))
     return written
+
+
+def _undrawn(path: Path) -> None:
+    """A file of a format this drawing did not write: an earlier run's, showing figures the marts may
+    no longer hold, and linked from the pages beside it. It goes; it is always one of our own names."""
+    path.unlink(missing_ok=True)
 
 
 def _downloads(stem: str, formats: Sequence[str]) -> str:
