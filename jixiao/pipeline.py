@@ -582,12 +582,28 @@ def _record_drawing_failures(settings: Settings, batch: Batch, run_id: str, fail
 
 def write_validation_report(settings: Settings, batch: Batch, run_id: str) -> list[Path]:
     """Mark rejected departments whose last good data stays in the marts as stale
-    (audit.department_status), then write the run's validation report: OUT/<year>/validation.html and .csv."""
+    (audit.department_status), record which inputs the run read, then write the year's validation
+    report from every input's last read: OUT/<year>/validation.html and .csv."""
+    reads = pl.DataFrame(
+        {"src_file": [item.file for item in (*batch.departments, *batch.forms)],
+         "ignored_sheets": [list(d.ignored_sheets) for d in batch.departments] + [[] for _ in batch.forms]},
+        schema={"src_file": pl.String, "ignored_sheets": pl.List(pl.String)},
+    ).unique("src_file", keep="first")
     with connect(settings.warehouse) as con:
         record_department_status(con, batch.year, batch.departments, run_id, datetime.now(UTC))
-        findings = con.sql("select * from audit.validation_issues where run_id = ?", params=[run_id]).pl()
+        con.register("run_reads", reads.to_arrow())
+        try:
+            con.execute(sql_file("ledger/record_reads.sql"), {"run_id": run_id})
+        finally:
+            con.unregister("run_reads")
+        inputs = con.sql(sql_file("queries/year_inputs.sql"), params={"year": batch.year, "run_id": run_id}).pl()
+        con.register("year_inputs", inputs.select("src_file", "run_id").to_arrow())
+        try:
+            findings = con.sql(sql_file("queries/year_findings.sql"), params={"run_id": run_id}).pl()
+        finally:
+            con.unregister("year_inputs")
         statuses = con.sql("select * from audit.department_status where year = ?", params=[batch.year]).pl()
-    return write_validation_pages(settings.out_dir, batch.year, run_id, batch.departments, findings, statuses)
+    return write_validation_pages(settings.out_dir, batch.year, run_id, inputs, findings, statuses)
 
 
 QUARANTINE = "quarantine"  # staged beside the raw tables, for audit.quarantine

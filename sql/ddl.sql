@@ -31,7 +31,9 @@ create table if not exists audit.run_inputs (
     size bigint,
     sha256 varchar,
     mtime timestamptz,
-    name varchar                          -- relative to the year folder
+    name varchar,                         -- relative to the year folder
+    was_read boolean,                     -- read by the run (false: standing, or left out by --dept)
+    ignored_sheets varchar[]              -- the read's sheets (or a CSV folder's files) of no known name
 );
 
 create table if not exists audit.run_stages (

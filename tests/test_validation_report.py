@@ -1,16 +1,17 @@
-"""The run's validation report (HTML grouped by department, errors first; CSV for Excel) and
-stale marking of a rejected department's kept data (audit.department_status)."""
+"""The year's validation report (HTML grouped by department, errors first; CSV for Excel), always of
+every input of the year, and stale marking of a rejected department's kept data (audit.department_status)."""
 
 from __future__ import annotations
 
 import csv
 import dataclasses
 import io
+import shutil
 
 import polars as pl
 import pytest
 
-from jixiao.domain import Department, Finding
+from jixiao.domain import Finding
 from jixiao.publish.validation_report import (
     CSV_COLUMNS,
     department_lines,
@@ -18,13 +19,14 @@ from jixiao.publish.validation_report import (
     write_validation_report,
 )
 from jixiao_synth.workbook import Project, write_workbook
-from tests.conftest import query
+from tests.conftest import SEED_WORKBOOK, query
 from tests.test_other_departments import EDU, PLAIN
 from tests.workbook_files import edit
 
 pytestmark = pytest.mark.slow  # runs the real flow many times over; `-m "not slow"` leaves it out
 
-FINDING_COLUMNS = ["run_id", "year", "dept_code", "file", "sheet", "cell", "severity", "rule", "message", "value"]
+FINDING_COLUMNS = ["run_id", "year", "dept_code", "file", "sheet", "cell", "severity", "rule", "message", "value",
+                   "project_key"]
 
 
 def _findings(*found: Finding) -> pl.DataFrame:
@@ -38,10 +40,14 @@ def _statuses(*rows: dict) -> pl.DataFrame:
     return pl.DataFrame(list(rows), schema=schema)
 
 
-def _dept(file: str, code: str | None, *found: Finding) -> Department:
-    dept = Department(file, 2022, code)
-    dept.findings.extend(found)
-    return dept
+def _dept(file: str, code: str | None, *, ignored: tuple[str, ...] = (), forms: bool = False) -> dict:
+    """An input as sql/audit/year_inputs.sql gives it."""
+    return {"src_file": file, "dept_code": code, "ignored_sheets": list(ignored), "forms": forms}
+
+
+def _inputs(*rows: dict) -> pl.DataFrame:
+    return pl.DataFrame(list(rows), schema={"src_file": pl.String, "dept_code": pl.String,
+                                            "ignored_sheets": pl.List(pl.String), "forms": pl.Boolean})
 
 
 WARN = Finding("warning", "project.overspent", "支出金额大于预算金额", "a.xlsx", "项目支出", "D10", "9", "A")
@@ -52,7 +58,7 @@ OTHER = Finding("warning", "sheet.hidden", "该工作表是隐藏的", "c.xlsx",
 
 
 def test_lines_are_grouped_rejected_first_and_errors_first():
-    departments = [_dept("c.xlsx", "C", OTHER), _dept("a.xlsx", "A", WARN, ERR_D9, ERR_C10), _dept("b.xlsx", None, BROKEN)]
+    departments = _inputs(_dept("c.xlsx", "C"), _dept("a.xlsx", "A"), _dept("b.xlsx", None))
     findings = _findings(OTHER, WARN, ERR_C10, ERR_D9, BROKEN)
     summary = department_lines(departments, findings, _statuses(
         {"year": 2022, "dept_code": "A", "last_file": "a.xlsx", "is_stale": True, "loaded_run_id": "r0"}))
@@ -70,8 +76,7 @@ def test_lines_are_grouped_rejected_first_and_errors_first():
 
 
 def test_the_files(tmp_path):
-    departments = [_dept("a.xlsx", "A", WARN, ERR_D9, ERR_C10)]
-    departments[0].ignored_sheets = ["填表说明"]
+    departments = _inputs(_dept("a.xlsx", "A", ignored=("填表说明",)))
     paths = write_validation_report(tmp_path, 2022, "run-1", departments, _findings(WARN, ERR_D9, ERR_C10), _statuses())
     assert paths == [tmp_path / "2022" / "validation.html", tmp_path / "2022" / "validation.csv"]
     raw = paths[1].read_bytes()
@@ -90,7 +95,7 @@ def test_the_files(tmp_path):
 
 
 def test_inputs_without_findings_are_counted_not_listed(tmp_path):
-    departments = [_dept("a.xlsx", "A", WARN), *(_dept(f"clean{i}.xlsx", f"C{i}") for i in range(3))]
+    departments = _inputs(_dept("a.xlsx", "A"), *(_dept(f"clean{i}.xlsx", f"C{i}") for i in range(3)))
     html, _ = write_validation_report(tmp_path, 2022, "run-1", departments, _findings(WARN), _statuses())
     text = html.read_text(encoding="utf-8")
     assert "共 4 份，已载入 4 份，被拒收 0 份；另有 3 份已载入且未发现问题，未逐一列出" in text
@@ -101,8 +106,7 @@ def test_a_page_lists_the_first_rows_and_says_where_the_rest_are(tmp_path, monke
     from jixiao.publish import validation_report
 
     monkeypatch.setattr(validation_report, "SHOWN_ROWS", 2)
-    departments = [_dept("a.xlsx", "A", WARN, ERR_D9, ERR_C10), _dept("b.xlsx", None, BROKEN),
-                   _dept("c.xlsx", "C", dataclasses.replace(WARN, file="c.xlsx", dept_code="C"))]
+    departments = _inputs(_dept("a.xlsx", "A"), _dept("b.xlsx", None), _dept("c.xlsx", "C"))
     found = _findings(WARN, ERR_D9, ERR_C10, BROKEN, dataclasses.replace(WARN, file="c.xlsx", dept_code="C"))
     html, csv_path = write_validation_report(tmp_path, 2022, "run-1", departments, found, _statuses())
     text = html.read_text(encoding="utf-8")
@@ -113,7 +117,8 @@ def test_a_page_lists_the_first_rows_and_says_where_the_rest_are(tmp_path, monke
 
 
 def test_a_clean_run(tmp_path):
-    html, csv_path = write_validation_report(tmp_path, 2022, "run-1", [_dept("a.xlsx", "A")], _findings(), _statuses())
+    html, csv_path = write_validation_report(tmp_path, 2022, "run-1", _inputs(_dept("a.xlsx", "A")), _findings(),
+                                              _statuses())
     assert "未发现任何问题" in html.read_text(encoding="utf-8")
     assert csv_path.read_bytes().decode("utf-8-sig").splitlines() == [",".join(CSV_COLUMNS.values())]
 
@@ -166,3 +171,37 @@ def test_a_rejected_department_keeps_its_data_marked_stale(edu_raw, settings_for
     assert (status["is_stale"], status["loaded_run_id"], status["stale_since_run_id"]) == (False, fourth.run_id, None)
     rows = query(settings, "select spent_yuan from mart.project_spending where project = '校舍维修改造'")
     assert str(rows[0]["spent_yuan"]) == "7000000.00"
+
+
+def _csv(settings) -> list[dict]:
+    with (settings.out_dir / "2022" / "validation.csv").open(encoding="utf-8-sig", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_the_page_is_the_years_whichever_inputs_the_last_run_read(edu_raw, settings_for, run_data):
+    """A --dept run and a nightly read some inputs; the page and the CSV still hold every input's findings,
+    each from the run that last read it."""
+    shutil.copy(SEED_WORKBOOK, edu_raw / "2022" / SEED_WORKBOOK.name)
+    settings = settings_for(edu_raw)
+    run_data(settings)
+    everything = sorted(tuple(r.values()) for r in _csv(settings))
+    seed_found = [r for r in _csv(settings) if r["部门编码"] == "PY-DPF"]
+    assert seed_found  # the reference report's slips are reconciliation warnings
+
+    run_data(dataclasses.replace(settings, departments=("PY-EDU",), force=True))
+    assert sorted(tuple(r.values()) for r in _csv(settings)) == everything
+    page = (settings.out_dir / "2022" / "validation.html").read_text(encoding="utf-8")
+    assert "未发现任何问题" not in page and "共 2 份" in page
+
+    workbook = edu_raw / "2022" / "教育局.xlsx"
+    edit(workbook, workbook, 项目支出={"D4": "六百万"})
+    nightly = run_data(settings)  # reads the changed workbook only; the reference one stands
+    assert query(settings, "select count(*) as n from audit.run_inputs where run_id = ? and was_read",
+                 [nightly.run_id]) == [{"n": 1}]
+    found = _csv(settings)
+    assert [r for r in found if r["部门编码"] == "PY-DPF"] == seed_found
+    assert any(r["部门编码"] == "PY-EDU" and r["填写值"] == "六百万" and r["级别"] == "错误" for r in found)
+
+    workbook.unlink()  # gone from the year folder: gone from the page
+    run_data(settings)
+    assert {r["文件"] for r in _csv(settings)} == {SEED_WORKBOOK.name}

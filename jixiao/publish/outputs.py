@@ -115,7 +115,7 @@ def _remove_stale(reports: Iterable[tuple[Path, DepartmentReport]], written: Seq
     for folder, report in reports:
         for pattern in (*_PAGES, *department_files(report.dept_code, report.year, ("xlsx", "docx")).values()):
             for path in folder.glob(pattern):
-                if path not in keep:
+                if path not in keep and not path.is_dir():  # a folder of that name is not a file we wrote
                     path.unlink()
 
 

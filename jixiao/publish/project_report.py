@@ -159,7 +159,8 @@ def _office(stem: Path, tables: list[ReportTable], title: str, formats: Sequence
 def _undrawn(path: Path) -> None:
     """A file of a format this drawing did not write: an earlier run's, showing figures the marts may
     no longer hold, and linked from the pages beside it. It goes; it is always one of our own names."""
-    path.unlink(missing_ok=True)
+    if not path.is_dir():  # a folder of that name is not a file we wrote
+        path.unlink(missing_ok=True)
 
 
 def _downloads(stem: str, formats: Sequence[str]) -> str:

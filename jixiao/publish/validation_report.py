@@ -1,4 +1,8 @@
-"""The run's validation report: what each department has to fix, for the people who fix it.
+"""The year's validation report: what each department has to fix, for the people who fix it.
+
+It covers every input of the year as it stands after the run, each with the findings of the run that
+last read it (sql/queries/year_inputs.sql): a nightly that reads the three corrected workbooks, or a
+--dept run, does not make the others' findings disappear from the page.
 
 The finance bureau sends these findings back to departments, so the report is
 grouped by department (rejected ones first), errors before warnings, each
@@ -16,7 +20,6 @@ from pathlib import Path
 import polars as pl
 from great_tables import GT, loc, style
 
-from jixiao.domain import Department
 from jixiao.publish.neutral import spreadsheet_text
 
 _CJK_FONTS = ["PingFang SC", "Microsoft YaHei", "Noto Sans CJK SC", "Source Han Sans SC"]
@@ -36,20 +39,28 @@ CSV_COLUMNS = {
 }
 
 
-def department_lines(departments: list[Department], findings: pl.DataFrame, statuses: pl.DataFrame) -> pl.DataFrame:
-    """One line per input the run read: dept_code, file, outcome (Chinese), rejected, errors, warnings, note.
+def department_lines(inputs: pl.DataFrame, findings: pl.DataFrame, statuses: pl.DataFrame) -> pl.DataFrame:
+    """One line per input of the year: dept_code, file, outcome (Chinese), rejected, errors, warnings, note.
 
-    `statuses` is audit.department_status for the year: it says whether a rejected department's
-    last good data is still in the marts (and so marked stale)."""
+    `inputs` has the columns of sql/queries/year_inputs.sql (src_file, dept_code, ignored_sheets, forms);
+    `findings` those of audit.validation_issues; `statuses` is audit.department_status for the year: it
+    says whether a rejected department's last good data is still in the marts (and so marked stale)."""
     counts = {(r["file"], r["severity"]): r["n"] for r in findings.group_by("file", "severity").len("n").iter_rows(named=True)}
+    rejected_forms = {r["file"]: r["n"] for r in findings.filter(pl.col("severity") == "error", pl.col("project_key").is_not_null())
+                      .group_by("file").agg(pl.col("project_key").n_unique().alias("n")).iter_rows(named=True)}
     by_code = {r["dept_code"]: r for r in statuses.iter_rows(named=True)}
     by_file = {r["last_file"]: r for r in statuses.iter_rows(named=True)}
     lines = []
-    for d in departments:
-        status = by_code.get(d.dept_code) if d.dept_code else by_file.get(d.file)
-        stale = bool(status and status["is_stale"] and d.has_errors)
-        if not d.has_errors:
+    for item in inputs.iter_rows(named=True):
+        file, code = item["src_file"], item["dept_code"]
+        errors, warnings = counts.get((file, "error"), 0), counts.get((file, "warning"), 0)
+        rejected = errors > 0
+        status = None if item["forms"] else by_code.get(code) if code else by_file.get(file)
+        stale = bool(status and status["is_stale"] and rejected)
+        if not rejected:
             outcome = "已载入"
+        elif item["forms"] and rejected_forms.get(file):
+            outcome = f"被拒收：其中 {rejected_forms[file]} 张项目自评表未载入"
         elif stale:
             outcome = "被拒收：沿用上次载入的数据（已标记为过期）"
         else:
@@ -57,12 +68,11 @@ def department_lines(departments: list[Department], findings: pl.DataFrame, stat
         notes = []
         if stale:
             notes.append(f"报表中仍是运行 {status['loaded_run_id']} 载入的数据")
-        if d.ignored_sheets:
-            notes.append("未读取的工作表：" + "、".join(d.ignored_sheets))
+        if item["ignored_sheets"]:
+            notes.append("未读取的工作表：" + "、".join(item["ignored_sheets"]))
         lines.append({
-            "dept_code": d.dept_code or "（未知）", "file": d.file, "outcome": outcome, "rejected": d.has_errors,
-            "errors": counts.get((d.file, "error"), 0), "warnings": counts.get((d.file, "warning"), 0),
-            "note": "；".join(notes),
+            "dept_code": code or ("（项目自评表）" if item["forms"] else "（未知）"), "file": file, "outcome": outcome,
+            "rejected": rejected, "errors": errors, "warnings": warnings, "note": "；".join(notes),
         })
     schema = {"dept_code": pl.String, "file": pl.String, "outcome": pl.String, "rejected": pl.Boolean,
               "errors": pl.Int64, "warnings": pl.Int64, "note": pl.String}
@@ -128,7 +138,7 @@ def build_departments_table(lines: pl.DataFrame, year: int, run_id: str) -> GT:
         gt = gt.tab_source_note(_more(more, "份工作簿"))
     return (
         gt.tab_source_note("被拒收的工作簿整体未载入；请按下表逐项修正后重新提交。警告不影响载入，但请核实。")
-        .tab_source_note(f"运行编号 {run_id}")
+        .tab_source_note(_as_of(run_id))
         .opt_table_font(font=_CJK_FONTS)
     )
 
@@ -167,7 +177,11 @@ def build_findings_table(lines: pl.DataFrame, run_id: str) -> GT:
         gt = gt.tab_style(_ERROR, loc.body(columns="severity", rows=errors))
     if more:
         gt = gt.tab_source_note(_more(more, "条问题"))
-    return gt.tab_source_note(f"运行编号 {run_id}").opt_table_font(font=_CJK_FONTS)
+    return gt.tab_source_note(_as_of(run_id)).opt_table_font(font=_CJK_FONTS)
+
+
+def _as_of(run_id: str) -> str:
+    return f"截至运行编号 {run_id}：每份工作簿列出其最近一次被读取时发现的问题"
 
 
 def _page(title: str, fragments: list[str]) -> bytes:
@@ -178,13 +192,13 @@ def _page(title: str, fragments: list[str]) -> bytes:
     ).encode()
 
 
-def write_validation_report(out_dir: Path, year: int, run_id: str, departments: list[Department],
+def write_validation_report(out_dir: Path, year: int, run_id: str, inputs: pl.DataFrame,
                             findings: pl.DataFrame, statuses: pl.DataFrame) -> list[Path]:
-    """validation.html and validation.csv under out_dir/<year>/; returns their paths.
+    """validation.html and validation.csv under out_dir/<year>/ for the year's inputs; returns their paths.
 
-    `findings` has the columns of audit.validation_issues (dept_code, file, sheet, cell, severity,
-    rule, message, value); `statuses` those of audit.department_status."""
-    summary = department_lines(departments, findings, statuses)
+    `inputs` and `statuses` as department_lines takes them; `findings` has the columns of
+    audit.validation_issues (dept_code, file, sheet, cell, severity, rule, message, value)."""
+    summary = department_lines(inputs, findings, statuses)
     lines = finding_lines(findings, summary)
     fragments = [build_departments_table(summary, year, run_id).as_raw_html()]
     if lines.height:
