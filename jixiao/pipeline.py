@@ -383,6 +383,7 @@ def load_batch(batch: Batch, settings: Settings, run_id: str, rulesets: RuleSets
         append(con, "audit.validation_issues", _findings_frame(findings, run_id, batch.year))
         con.execute(f"insert into audit.quarantine by name select *, ? as run_id from {batch.staging.relation(QUARANTINE)}",
                     [run_id])
+        _record_reads(con, batch, run_id)
         con.execute("commit")
     batch.staging.remove()
     return mismatches, rows
@@ -508,8 +509,12 @@ def draw_reports(settings: Settings, batch: Batch, run_id: str, formats: tuple[s
     # departments' files (and removed their older formats) must not leave it linking the old ones.
     with connect(settings.warehouse) as con:
         year_rows = read_year(con, batch.year)
-    rejected = [{"dept_code": d.dept_code, "dept_name": d.info.get("dept_name"), "file": d.file,
-                 "errors": sum(f.severity == "error" for f in d.findings)} for d in batch.rejected]
+        inputs, findings = year_findings(con, batch.year, run_id)
+    names = {d.file: d.info.get("dept_name") for d in batch.rejected}
+    errors = findings.filter(pl.col("severity") == "error").group_by("file").len("n")
+    rejected = [{"dept_code": r["dept_code"], "dept_name": names.get(r["src_file"]), "file": r["src_file"], "errors": r["n"]}
+                for r in inputs.filter(~pl.col("forms")).join(errors, left_on="src_file", right_on="file")
+                .sort("src_file").iter_rows(named=True)]
     paths.append(write_year_index(year_rows, settings.out_dir, batch.year, rejected, f"运行编号 {run_id}",
                                   validation_written=True))
     for warning in dict.fromkeys(warnings):
@@ -582,28 +587,39 @@ def _record_drawing_failures(settings: Settings, batch: Batch, run_id: str, fail
 
 def write_validation_report(settings: Settings, batch: Batch, run_id: str) -> list[Path]:
     """Mark rejected departments whose last good data stays in the marts as stale
-    (audit.department_status), record which inputs the run read, then write the year's validation
-    report from every input's last read: OUT/<year>/validation.html and .csv."""
+    (audit.department_status), then write the year's validation report from every input's last read:
+    OUT/<year>/validation.html and .csv."""
+    with connect(settings.warehouse) as con:
+        record_department_status(con, batch.year, batch.departments, run_id, datetime.now(UTC))
+        inputs, findings = year_findings(con, batch.year, run_id)
+        statuses = con.sql("select * from audit.department_status where year = ?", params=[batch.year]).pl()
+    return write_validation_pages(settings.out_dir, batch.year, run_id, inputs, findings, statuses)
+
+
+def _record_reads(con, batch: Batch, run_id: str) -> None:
+    """Which of its inputs the run read (audit.run_inputs.was_read), for year_findings."""
     reads = pl.DataFrame(
         {"src_file": [item.file for item in (*batch.departments, *batch.forms)],
          "ignored_sheets": [list(d.ignored_sheets) for d in batch.departments] + [[] for _ in batch.forms]},
         schema={"src_file": pl.String, "ignored_sheets": pl.List(pl.String)},
     ).unique("src_file", keep="first")
-    with connect(settings.warehouse) as con:
-        record_department_status(con, batch.year, batch.departments, run_id, datetime.now(UTC))
-        con.register("run_reads", reads.to_arrow())
-        try:
-            con.execute(sql_file("ledger/record_reads.sql"), {"run_id": run_id})
-        finally:
-            con.unregister("run_reads")
-        inputs = con.sql(sql_file("queries/year_inputs.sql"), params={"year": batch.year, "run_id": run_id}).pl()
-        con.register("year_inputs", inputs.select("src_file", "run_id").to_arrow())
-        try:
-            findings = con.sql(sql_file("queries/year_findings.sql"), params={"run_id": run_id}).pl()
-        finally:
-            con.unregister("year_inputs")
-        statuses = con.sql("select * from audit.department_status where year = ?", params=[batch.year]).pl()
-    return write_validation_pages(settings.out_dir, batch.year, run_id, inputs, findings, statuses)
+    con.register("run_reads", reads.to_arrow())
+    try:
+        con.execute(sql_file("ledger/record_reads.sql"), {"run_id": run_id})
+    finally:
+        con.unregister("run_reads")
+
+
+def year_findings(con, year: int, run_id: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The year's inputs as they stand once this run has loaded (sql/queries/year_inputs.sql), and their
+    findings, each input's from the run that last read it: the year's truth, whichever inputs this run read."""
+    inputs = con.sql(sql_file("queries/year_inputs.sql"), params={"year": year, "run_id": run_id}).pl()
+    con.register("year_inputs", inputs.select("src_file", "run_id").to_arrow())
+    try:
+        findings = con.sql(sql_file("queries/year_findings.sql"), params={"run_id": run_id}).pl()
+    finally:
+        con.unregister("year_inputs")
+    return inputs, findings
 
 
 QUARANTINE = "quarantine"  # staged beside the raw tables, for audit.quarantine

@@ -202,6 +202,16 @@ def test_the_page_is_the_years_whichever_inputs_the_last_run_read(edu_raw, setti
     assert [r for r in found if r["部门编码"] == "PY-DPF"] == seed_found
     assert any(r["部门编码"] == "PY-EDU" and r["填写值"] == "六百万" and r["级别"] == "错误" for r in found)
 
+    # A --dept run of the other department, drawing: the rejected one stays rejected on both pages.
+    from flows.year import run_year
+
+    run_year(2022, settings.raw_dir, settings.warehouse, settings.out_dir, departments=["PY-DPF"], force=True,
+             formats=["html"])
+    assert _csv(settings) == found
+    index = (settings.out_dir / "2022" / "index.html").read_text(encoding="utf-8")
+    row = index[index.index("PY-EDU"):]
+    assert "本次提交被拒收" in row[: row.index("</tr>")]
+
     workbook.unlink()  # gone from the year folder: gone from the page
     run_data(settings)
     assert {r["文件"] for r in _csv(settings)} == {SEED_WORKBOOK.name}
