@@ -106,7 +106,8 @@ _LABELS = {"html": "网页", "xlsx": "Excel", "docx": "Word"}
 def build_year_index(
     rows: pl.DataFrame, year: int, year_dir: Path, rejected: Iterable[dict[str, Any]], source: str,
 ) -> GT:
-    """The year's departments as one table; `rejected` are this run's workbooks that did not load."""
+    """The year's departments as one table; `rejected` are the year's workbooks that did not load, as
+    their last read left them."""
     departments = rows.to_dicts() if rows.height else []
     with_previous = any(r["previous_total_score"] is not None for r in departments)
     rejected = list(rejected)

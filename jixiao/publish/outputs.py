@@ -115,8 +115,15 @@ def _remove_stale(reports: Iterable[tuple[Path, DepartmentReport]], written: Seq
     for folder, report in reports:
         for pattern in (*_PAGES, *department_files(report.dept_code, report.year, ("xlsx", "docx")).values()):
             for path in folder.glob(pattern):
-                if path not in keep and not path.is_dir():  # a folder of that name is not a file we wrote
-                    path.unlink()
+                if path not in keep:
+                    remove_undrawn(path)
+
+
+def remove_undrawn(path: Path) -> None:
+    """A file of ours this drawing did not write: an earlier run's, showing figures the marts may no longer
+    hold, and linked from the pages beside it. A folder of that name is not a file we wrote: it stays."""
+    if not path.is_dir():
+        path.unlink(missing_ok=True)
 
 
 def picture_warning(formats: Sequence[str], loaded: Sequence[str], reports: Sequence[str | Path]) -> str | None:

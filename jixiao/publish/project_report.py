@@ -20,6 +20,7 @@ import polars as pl
 from great_tables import GT
 
 from jixiao.publish.excel_report import write_workbook
+from jixiao.publish.outputs import remove_undrawn
 from jixiao.publish.project_tables import (
     ROLLUP_TITLE,
     form_header,
@@ -74,7 +75,7 @@ def write_year(out_dir: Path, year: int, rollup: pl.DataFrame, departments: pl.D
         parts.append("</ul>")
         written.append(_page(folder / "index.html", parts, table.title))
     else:
-        _undrawn(folder / "index.html")
+        remove_undrawn(folder / "index.html")
     return written
 
 
@@ -98,7 +99,7 @@ def write_department(folder: Path, year: int, dept_name: str | None, rows: pl.Da
                  f"<ul>{links}</ul>"]
         written.append(_page(folder / "index.html", parts, table.title, mark))
     else:
-        _undrawn(folder / "index.html")
+        remove_undrawn(folder / "index.html")
     return written
 
 
@@ -112,7 +113,7 @@ def draw_forms(jobs) -> list[tuple[list[Path], list[tuple[str, str, str]]]]:
             written += write_form(out_dir, year, form, funds, indicators, formats, run_note)
         except Exception as exc:  # one form's drawing failing is that form's finding, not the year's failed run
             for suffix in (".html", ".xlsx", ".docx"):  # what an earlier drawing left shows older figures
-                _undrawn(_form_stem(out_dir, year, form).with_suffix(suffix))
+                remove_undrawn(_form_stem(out_dir, year, form).with_suffix(suffix))
             failed.append((form["project_key"], ",".join(formats), f"{type(exc).__name__}: {str(exc)[:200]}"))
     return [(written, failed)]
 
@@ -134,7 +135,7 @@ def write_form(out_dir: Path, year: int, form: dict, funds: pl.DataFrame, indica
         parts += [f'<div class="table">{draw_table(t).as_raw_html()}</div>' for t in tables]
         written.append(_page(stem.with_suffix(".html"), parts, title))
     else:
-        _undrawn(stem.with_suffix(".html"))
+        remove_undrawn(stem.with_suffix(".html"))
     return written
 
 
@@ -148,19 +149,12 @@ def _office(stem: Path, tables: list[ReportTable], title: str, formats: Sequence
     if "xlsx" in formats:
         written.append(write_workbook(tables, sentences or {}, title, stem.with_suffix(".xlsx")))
     else:
-        _undrawn(stem.with_suffix(".xlsx"))
+        remove_undrawn(stem.with_suffix(".xlsx"))
     if "docx" in formats:
         written.append(write_tables_document(tables, title, stem.with_suffix(".docx"), sentences or {}))
     else:
-        _undrawn(stem.with_suffix(".docx"))
+        remove_undrawn(stem.with_suffix(".docx"))
     return written
-
-
-def _undrawn(path: Path) -> None:
-    """A file of a format this drawing did not write: an earlier run's, showing figures the marts may
-    no longer hold, and linked from the pages beside it. It goes; it is always one of our own names."""
-    if not path.is_dir():  # a folder of that name is not a file we wrote
-        path.unlink(missing_ok=True)
 
 
 def _downloads(stem: str, formats: Sequence[str]) -> str:
