@@ -120,6 +120,8 @@ def test_a_thousand_indicators_under_one_heading_draw_in_every_format(tmp_path, 
     with zipfile.ZipFile(out / "2022" / "PY-DPF" / "PY-DPF_2022.docx") as docx:
         document = docx.read("word/document.xml").decode()
     assert "指标999" in document and document.count('w:val="restart"') >= 2  # 产出指标 and 数量指标 merged down
+    page = (out / "2022" / "PY-DPF" / "table_2_2.html").read_text(encoding="utf-8")
+    assert "共1,018行，本页仅列出前500行" in page and ">指标0<" in page and ">指标999<" not in page
 
 
 def test_a_drawing_that_fails_is_a_finding_and_the_rest_is_drawn(tmp_path, prefect_server):

@@ -5,6 +5,7 @@ The frames are small hand-written slices of 区残联's 2022 report (seed 000_fa
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal as D
 
 import polars as pl
@@ -363,3 +364,23 @@ def test_sentences_quoting_workbook_text_are_escaped(tmp_path):
     page = (write(tmp_path, projects=projects, task_outcomes=tasks)[-1]).read_text(encoding="utf-8")
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "<script>" not in page
+
+
+def test_a_long_table_shows_its_first_rows_and_says_where_the_rest_is():
+    many = report.SHOWN_ROWS * 2
+    indicators = pl.concat([INDICATORS] * (many // INDICATORS.height)).with_columns(
+        indicator_no=pl.int_range(1, many + 1), indicator=pl.format("指标{}", pl.int_range(1, many + 1)))
+    html = report.build_table_2_2(indicators, SOURCE).as_raw_html()
+    shown = report.SHOWN_ROWS
+    assert f">指标{shown}<" in html and f">指标{shown + 1}<" not in html
+    assert f"共{many:,}行，本页仅列出前{shown}行" in html
+    assert len(re.findall(r">指标\d+<", html)) == shown  # the rest is not drawn at all, hidden or not
+
+
+def test_long_findings_show_their_first_items_and_count_the_rest():
+    many = report.SHOWN_ROWS + 7
+    findings = pl.concat([FINDINGS.head(1)] * many).with_columns(cell=pl.format("F{}", pl.int_range(1, many + 1)))
+    html = report.build_findings(RECONCILIATION, findings, SOURCE, dept_code=DEPT, year=YEAR).as_raw_html()
+    assert f"绩效指标!F{report.SHOWN_ROWS}<" in html and f"绩效指标!F{report.SHOWN_ROWS + 1}<" not in html
+    assert f"数据校验共{many}项，本页仅列出前{report.SHOWN_ROWS}项" in html
+    assert "报告数值核对共" not in html  # the reconciliation was short: nothing cut, nothing said

@@ -6,6 +6,7 @@ so the tables show exactly the half-up figures the counts and scores were built 
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -40,6 +41,12 @@ _BOLD = style.text(weight="bold")
 # A hidden top border makes a blanked repeat look like the report's merged cell.
 _MERGED = style.borders(sides="top", style="hidden")
 
+# A page shows this many rows of a table, and of each part of the findings. great-tables matches every
+# styled cell against every cell it draws, so a table's drawing time grows with the square of its rows
+# (5,000 rows 6 s, 49,000 rows ten minutes), and a page or picture that long is read by no one: the
+# Excel and Word files and the warehouse hold every row.
+SHOWN_ROWS = 500
+
 # Listed in this order: what needs attention first.
 _STATUS = {"mismatch": "不一致", "not_reconciled": "未核对", "match": "一致"}
 _SEVERITY = {"error": "错误", "warning": "警告"}
@@ -67,8 +74,29 @@ def finish_table(gt: GT, notes: Iterable[str], source: str) -> GT:
 # --- the report's tables -----------------------------------------------------
 
 
+def _first_rows(table: ReportTable) -> ReportTable:
+    """The table's first SHOWN_ROWS rows, with a note saying how many there are and where the rest is."""
+    if len(table.rows) <= SHOWN_ROWS:
+        return table
+    kept = range(SHOWN_ROWS)
+    return dataclasses.replace(
+        table,
+        rows=table.rows[:SHOWN_ROWS],
+        merged=[(columns, [r for r in rows if r in kept]) for columns, rows in table.merged],
+        totals=[r for r in table.totals if r in kept],
+        flagged=[r for r in table.flagged if r in kept],
+        notes=[_cut_note(len(table.rows), "行"), *table.notes],
+    )
+
+
+def _cut_note(total: int, unit: str) -> str:
+    return (f"共{total:,}{unit}，本页仅列出前{SHOWN_ROWS:,}{unit}；"
+            "全部内容见本部门的 Excel、Word 文件（--formats xlsx,docx）及数据仓库")
+
+
 def draw_table(table: ReportTable) -> GT:
-    """A shaped table (jixiao.publish.tables) as great-tables draws it."""
+    """A shaped table (jixiao.publish.tables) as great-tables draws it, its first SHOWN_ROWS rows."""
+    table = _first_rows(table)
     blank = {(r, key) for keys, rows in table.merged for r in rows for key in keys}
     keys = [c.key for c in table.columns]
     lines = [
@@ -226,7 +254,7 @@ def build_findings(
 
     order = {status: i for i, status in enumerate(_STATUS)}
     checked = sorted(reconciliation.iter_rows(named=True), key=lambda r: order.get(r["status"], len(order)))
-    for r in checked:
+    for r in checked[:SHOWN_ROWS]:
         fmt = _figure_format(r["figure"], r.get("kind"))
         if r["status"] == "mismatch":
             mismatched.append(len(lines))
@@ -243,7 +271,7 @@ def build_findings(
         lines.append({"group": "报告数值核对", "item": "未提供报告数值"})
 
     issues = sorted(findings.iter_rows(named=True), key=lambda r: r["severity"] != "error")
-    for r in issues:
+    for r in issues[:SHOWN_ROWS]:
         (errors if r["severity"] == "error" else warnings).append(len(lines))
         lines.append({
             "group": "数据校验",
@@ -255,6 +283,10 @@ def build_findings(
     if not issues:
         lines.append({"group": "数据校验", "item": "未发现问题"})
 
+    notes = [f"{part}{_cut_note(len(rows), '项')}" for part, rows in (("报告数值核对", checked), ("数据校验", issues))
+             if len(rows) > SHOWN_ROWS]
+    if issues:
+        notes.append("数据校验一节中，“报告数值”为工作簿中读到的原值")
     columns = ["group", "item", "reported", "computed", "difference", "status", "where"]
     table = _frame([dict.fromkeys(columns, "") | line for line in lines], columns)
     return (
@@ -269,7 +301,7 @@ def build_findings(
         .tab_style(_FLAG_FILL, loc.body(rows=mismatched))
         .tab_style(_ALERT, loc.body(columns="status", rows=mismatched + errors))
         .tab_style(_CAUTION, loc.body(columns="status", rows=warnings))
-        .pipe(finish_table, ["数据校验一节中，“报告数值”为工作簿中读到的原值"] if issues else [], source)
+        .pipe(finish_table, notes, source)
     )
 
 
