@@ -72,6 +72,40 @@ def test_control_characters_and_odd_names_are_findings_not_a_failed_year(tmp_pat
     assert again.skipped
 
 
+def test_links_pipes_and_dangling_entries_are_findings_and_never_followed(tmp_path, prefect_server):
+    year_dir = _district(tmp_path)
+    secrets = tmp_path / "elsewhere"
+    secrets.mkdir()
+    (secrets / "基本情况.csv").write_text("项目,内容\n部门名称,另一单位的机密\n", encoding="utf-8")
+    os.rename(year_dir / "D0003.xlsx", secrets / "D0003.xlsx")
+    (year_dir / "D0003.xlsx").symlink_to(secrets / "D0003.xlsx")  # a workbook outside the raw folder
+    (year_dir / "另一单位").symlink_to(secrets, target_is_directory=True)  # a folder outside it
+    (year_dir / "已删除.xlsx").symlink_to(tmp_path / "gone.xlsx")  # dangling
+    (year_dir / "循环.xlsx").symlink_to(year_dir / "循环.xlsx")  # a loop
+    os.mkfifo(year_dir / "管道.xlsx")  # opening it would block the run for ever
+    folder = year_dir / "D0009"
+    folder.mkdir()
+    (folder / "基本情况.csv").symlink_to(secrets / "基本情况.csv")
+
+    warehouse, out = tmp_path / "warehouse" / "jixiao.duckdb", tmp_path / "reports"
+    summary = run_year(2022, tmp_path / "raw", warehouse, out, formats=["html"])
+
+    assert sorted(summary.loaded) == ["D0001", "D0002"]
+    settings = Settings(2022, tmp_path / "raw", warehouse, out)
+    refused = {(r["file"], r["sheet"]) for r in query(
+        settings, "select file, sheet from audit.validation_issues where rule = 'input.not_a_plain_file'")}
+    assert refused == {("D0003.xlsx", None), ("另一单位", None), ("已删除.xlsx", None), ("循环.xlsx", None),
+                       ("管道.xlsx", None), ("D0009", "基本情况")}
+    names = {r["name"] for r in query(settings, "select name from audit.run_inputs")}
+    assert names == {"D0001.xlsx", "D0002.xlsx", "D0003.xlsx", "另一单位", "已删除.xlsx", "循环.xlsx", "管道.xlsx",
+                     "D0009/基本情况.csv"}  # each refused entry an input of its own; nothing inside the linked folder
+    everything = (out / "2022" / "validation.csv").read_text(encoding="utf-8-sig")
+    assert "机密" not in everything and "符号链接" in everything and "命名管道" in everything
+
+    again = run_year(2022, tmp_path / "raw", warehouse, out, formats=["html"])
+    assert again.skipped  # an unchanged link or pipe is an unchanged input (and opening none of them hangs)
+
+
 def test_a_first_run_in_which_nothing_loads_finishes_with_its_pages(tmp_path, prefect_server):
     year_dir = tmp_path / "raw" / "2022"
     year_dir.mkdir(parents=True)

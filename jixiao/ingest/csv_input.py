@@ -18,7 +18,7 @@ import io
 from pathlib import Path
 
 from jixiao.ingest import limits
-from jixiao.ingest.read import Workbook, is_input, read_grid
+from jixiao.ingest.read import Workbook, is_input, not_a_plain_input, read_grid
 from jixiao.ingest.safe_text import shown_name
 from jixiao.ingest.sheets import SheetSet
 
@@ -78,7 +78,7 @@ def read_csv_folder(folder: Path, sheets: SheetSet) -> Workbook:
     """A department folder of CSV files as a Workbook: each file is the sheet named by its stem."""
     book = Workbook(folder, sheets)
     seen: dict[str, str] = {}
-    files = sorted(p for p in folder.iterdir() if is_input(p) and p.is_file())
+    files = sorted(p for p in folder.iterdir() if is_input(p) and (p.is_file() or not_a_plain_input(p)))
     for path in files:
         spec = sheets.spec_for(path.stem) if path.suffix.lower() == ".csv" else None
         if spec is None:
@@ -89,6 +89,9 @@ def read_csv_folder(folder: Path, sheets: SheetSet) -> Workbook:
                                           "无法确定以哪个为准，请删除多余的一个", path.stem)
             continue
         seen[spec.key] = shown_name(path.name)
+        if why := not_a_plain_input(path):
+            book.error("input.not_a_plain_file", f"{shown_name(path.name)}：{why}", path.stem)
+            continue
         try:
             grid = read_rows(path)
         except CsvProblem as exc:

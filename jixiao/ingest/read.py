@@ -16,6 +16,7 @@ finding for the whole file, and the run goes on with the other departments.
 from __future__ import annotations
 
 import hashlib
+import stat
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
@@ -141,6 +142,10 @@ def read_workbook(path: Path, sheets: SheetSet) -> Workbook:
     """An input of a form family with these `sheets`: an .xlsx (or .xls) workbook, or a folder of CSV files
     named after the sheets."""
     path = Path(path)
+    if why := not_a_plain_input(path):
+        book = Workbook(path, sheets)
+        book.error("input.not_a_plain_file", why)
+        return book
     if path.is_dir():
         from jixiao.ingest.csv_input import read_csv_folder  # csv_input builds on this module
 
@@ -629,23 +634,46 @@ def department_inputs(year_dir: Path) -> list[Path]:
     wrong file). Excel's ~$ lock files, hidden files and system files are not inputs."""
     if not year_dir.is_dir():
         return []
-    return sorted(p for p in year_dir.iterdir() if is_input(p) and (p.is_file() or p.is_dir()))
+    return sorted(p for p in year_dir.iterdir() if is_input(p))
+
+
+def not_a_plain_input(path: Path) -> str | None:
+    """Why an entry of a year folder (or of a CSV folder in it) is not opened, or None for a file or folder.
+
+    A symbolic link is never followed: the year folder is where departments' files are dropped, and a
+    link in an unpacked archive would have the run read whatever it names (/etc, another bureau's files)
+    into the warehouse and quote it in findings. Pipes and devices would block or never end. Either is
+    reported, as an input of its own, rather than passed over."""
+    try:
+        mode = path.lstat().st_mode
+    except OSError as exc:
+        return f"无法访问（{exc.strerror or type(exc).__name__}），未读取；请重新放入该文件"
+    if stat.S_ISLNK(mode):
+        return "这是一个符号链接（快捷方式），不会被跟随读取；请把工作簿文件本身（而非链接）放入年度文件夹"
+    if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        return "不是普通文件（而是命名管道、设备或套接字），未读取；请把工作簿文件本身放入年度文件夹"
+    return None
 
 
 def workbook_paths(year_dir: Path) -> list[Path]:
     """Every file the year's inputs consist of, for fingerprints: the files of
-    department_inputs, and the files inside its CSV folders (never a folder itself)."""
+    department_inputs, and the files inside its CSV folders (never a folder itself), with the
+    entries not opened (links, pipes) among them."""
     files = []
     for path in department_inputs(year_dir):
-        if path.is_dir():
-            files.extend(sorted(p for p in path.iterdir() if is_input(p) and p.is_file()))
+        if path.is_dir() and not not_a_plain_input(path):
+            files.extend(sorted(p for p in path.iterdir() if is_input(p) and (p.is_file() or not_a_plain_input(p))))
         else:
             files.append(path)
     return files
 
 
 def sha256(path: Path) -> str:
-    """An input file's digest, as the run ledger records it."""
+    """An input file's digest, as the run ledger records it; for an entry that is not opened
+    (not_a_plain_input), the digest of what is reported about it, so an unchanged one stays unchanged."""
+    if why := not_a_plain_input(path):
+        target = str(path.readlink()) if path.is_symlink() else ""
+        return hashlib.sha256(f"{why}\0{target}".encode("utf-8", "surrogateescape")).hexdigest()
     with path.open("rb") as handle:
         return hashlib.file_digest(handle, "sha256").hexdigest()
 

@@ -11,6 +11,7 @@ unchanged file is not a change.
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +19,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from jixiao.ingest.read import workbook_paths
+from jixiao.ingest.read import not_a_plain_input, workbook_paths
 from jixiao.load.ledger import code_version, input_fingerprints
 from jixiao.load.warehouse import connect, has_tables
 from jixiao.publish.outputs import FORMATS
@@ -133,10 +134,12 @@ def settled_workbooks(year_dir: Path, quiet_seconds: float = 1.0) -> list[Path]:
     wait = min(quiet_seconds, quiet_seconds - (time.time() - youngest))
     if wait > 0:
         time.sleep(wait)
-        moved = [p.name for p in paths if not p.exists() or _stat(p) != first[p]]
+        moved = [p.name for p in paths if not os.path.lexists(p) or _stat(p) != first[p]]
         if moved:
             raise InputsChanging(f"工作簿仍在写入（复制或保存中）：{'、'.join(moved)}")
     for path in paths:
+        if not_a_plain_input(path):  # a link or a pipe is reported, never opened (a pipe would block)
+            continue
         with path.open("rb") as handle:
             handle.read(1)
     return paths
@@ -146,5 +149,5 @@ def _stat(path: Path) -> tuple[int, int, int, float]:
     # Copy tools keep the source's mtime, so mtime alone can look old while bytes
     # still arrive; ctime moves with every write on POSIX and is the creation
     # time on Windows, recent for a fresh copy either way.
-    stat = path.stat()
+    stat = path.lstat()  # links are not followed (read.not_a_plain_input)
     return stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, max(stat.st_mtime, stat.st_ctime)

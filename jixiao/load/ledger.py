@@ -23,7 +23,7 @@ from jixiao.settings import PROJECT_ROOT
 
 
 def file_fingerprint(path: Path) -> dict:
-    stat = path.stat()
+    stat = path.lstat()  # a link is not followed (read.not_a_plain_input)
     return {"path": shown_name(str(path)), "size": stat.st_size, "sha256": sha256(path),
             "mtime": datetime.fromtimestamp(stat.st_mtime, UTC)}
 

@@ -31,7 +31,7 @@ from jixiao.ingest import limits
 from jixiao.ingest.extract import _checked_number, _not_too_small, _RowError, _shown_value
 from jixiao.ingest.frames import _columns, _frame
 from jixiao.ingest.numbers import WAN, compact, is_blank, normalize_text, short_text_cache, unit_scale
-from jixiao.ingest.read import CellError, label_grid
+from jixiao.ingest.read import CellError, label_grid, not_a_plain_input
 from jixiao.ingest.safe_text import shown_name
 from jixiao.ingest.sheets import strip_unit_suffix
 from jixiao.ingest.values import IndicatorValue, ValueParseError, parse_indicator_value, units_compatible
@@ -165,7 +165,7 @@ def read_forms(path: Path, folder_year: int) -> list[ProjectForm] | None:
     (a sheet carrying the title 项目支出绩效自评表, or both 项目名称 and 年度资金总额) or cannot be opened:
     it is another family's, whose reader says what is wrong with it. Never raises."""
     path = Path(path)
-    if not path.is_file():
+    if not path.is_file() or not_a_plain_input(path):  # the department family reports what it is
         return None
     file = shown_name(path.name)
     forms: list[ProjectForm] = []
