@@ -9,7 +9,7 @@ import sys
 import time
 from datetime import UTC
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -116,11 +116,16 @@ def _run_flow(year, departments, raw, warehouse, out, rules, force, chosen, runn
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from None
     except Exception as exc:  # the program or its environment failed, not a department's input
-        log = _write_crash_log(Path(warehouse).parent, exc, quiet.records)
-        console.print(f"[red]{_crash_message(exc)}\n技术细节（供数据管理员查看）已写入 {log}[/red]")
-        raise typer.Exit(4) from None
+        _crashed(exc, warehouse, quiet.records)
     finally:
         quiet.remove()
+
+
+def _crashed(exc: BaseException, warehouse: Path, logged: list[str], *, serving: bool = False) -> NoReturn:
+    """Exit 4: the one-paragraph message on the console, the traceback in a log file it names."""
+    log = _write_crash_log(Path(warehouse).parent, exc, logged)
+    console.print(f"[red]{_crash_message(exc, serving=serving)}\n技术细节（供数据管理员查看）已写入 {log}[/red]")
+    raise typer.Exit(4) from None
 
 
 class _TracebacksToFile(logging.Filter):
@@ -149,8 +154,8 @@ class _TracebacksToFile(logging.Filter):
             handler.removeFilter(self)
 
 
-def _crash_message(exc: BaseException) -> str:
-    """What happened, in a clerk's words, and what to do."""
+def _crash_message(exc: BaseException, *, serving: bool = False) -> str:
+    """What happened, in a clerk's words, and what to do (`serving`: for `jixiao serve`, which needs a server)."""
     import errno
 
     from jixiao.load.warehouse import NewerWarehouse
@@ -163,6 +168,9 @@ def _crash_message(exc: BaseException) -> str:
         return "运行失败：磁盘空间已满，数据仓库或报告无法写入。请清理磁盘空间后重新运行；已载入的数据不受影响。"
     if any(isinstance(e, PermissionError) for e in chain) or "Read-only file system" in text or "Permission denied" in text:
         return "运行失败：没有写入权限（文件夹只读或被占用），数据仓库或报告无法写入。请检查文件夹权限后重新运行。"
+    if ("ConnectError" in text or "Connection refused" in text or "PREFECT_API_URL" in text) and serving:
+        return ("定时运行失败：无法连接 Prefect 服务器。请确认服务器在运行（`prefect server start`），"
+                "且 PREFECT_API_URL 指向它（如 http://127.0.0.1:4200/api），然后重新运行 jixiao serve。")
     if "ConnectError" in text or "Connection refused" in text or "PREFECT_API_URL" in text:
         return ("运行失败：无法连接 Prefect 服务器。请确认 PREFECT_API_URL 指向正在运行的服务器"
                 "（或取消该设置，使用临时服务器）后重新运行。")
@@ -227,7 +235,14 @@ def serve(
         console.print(f"[red]--cron 无效：{exc}[/red]")
         raise typer.Exit(2) from None
     # One flow run at a time from this process; runs of other processes queue on the warehouse's limit.
-    serve_deployments(deployment, limit=1)
+    quiet = _TracebacksToFile()
+    quiet.install()
+    try:
+        serve_deployments(deployment, limit=1)
+    except Exception as exc:  # the server went away or the environment failed: not a usage error
+        _crashed(exc, warehouse, quiet.records, serving=True)
+    finally:
+        quiet.remove()
 
 
 @app.command()

@@ -86,6 +86,17 @@ def test_a_corrupt_warehouse_or_a_dead_prefect_api_exits_4_with_a_message_and_a_
     assert "无法连接 Prefect 服务器" in dead.stdout and "Traceback" not in dead.stdout + dead.stderr
 
 
+def test_jixiao_serve_without_a_reachable_server_exits_4_with_a_message_and_a_log(seed_raw, tmp_path):
+    warehouse = tmp_path / "w" / "jixiao.duckdb"
+    serve = _jixiao("serve", "--raw", str(seed_raw), "--warehouse", str(warehouse),
+                    env={"PREFECT_API_URL": "http://127.0.0.1:9/api", "COLUMNS": "400"})
+    shown = serve.stdout + serve.stderr
+    assert serve.returncode == 4, shown
+    assert "无法连接 Prefect 服务器" in shown and "prefect server start" in shown and "Traceback" not in shown
+    logs = list(warehouse.parent.glob("jixiao-error-*.log"))
+    assert len(logs) == 1 and "ConnectError" in logs[0].read_text(encoding="utf-8")
+
+
 def _loaded(seed_raw: Path, tmp_path: Path, api: str, formats: str) -> tuple[Path, tuple[str, ...]]:
     """A warehouse the seed was loaded into by `jixiao run`, and the arguments of that run."""
     warehouse = tmp_path / "warehouse" / "jixiao.duckdb"
