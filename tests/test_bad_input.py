@@ -300,6 +300,17 @@ def test_basic_rows_of_no_known_label_are_kept_as_notes(edu, year_dir):
                     {"src_sheet": "基本情况", "src_row": 10, "text": "备注：无"}]
 
 
+def test_an_excel_error_in_an_extra_column_is_a_finding_not_a_note(edu, year_dir):
+    path = edit(edu, year_dir / "备注.xlsx", 项目支出={"F1": "备注", "F2": "追加预算", "F3": Formula("=1/0", "#DIV/0!")})
+    dept = checked(path)[0]
+    assert not dept.has_errors  # the column is read by no one: the department's figures stand
+    f = only(dept.findings, "cell.excel_error")
+    assert (f.severity, f.sheet, f.cell, f.value) == ("warning", "项目支出", "F3", "#DIV/0!")
+    assert "备注" in f.message
+    kept = [n["text"] for n in dept.rows["notes"] if n["src_sheet"] == "项目支出"]
+    assert kept == ["备注：追加预算"]
+
+
 def test_formulas_with_cached_values_are_read(edu, year_dir):
     path = edit(edu, year_dir / "公式.xlsx", 项目支出={"D3": Formula("=C3*1", 300000)})
     dept = checked(path)[0]

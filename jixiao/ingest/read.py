@@ -406,8 +406,14 @@ def read_grid(book: Workbook, spec: SheetSpec, sheet: str, grid: list[list[objec
         if r in hidden_rows:
             hidden_data.append(r + 1)
         for i, label in extra.items():
-            if written[i] not in blank:
-                table.notes.append((r + 1, f"{label or column_letters(i)}：{normalize_text(written[i])}"))
+            value = written[i]
+            if value in blank:
+                continue
+            if isinstance(value, CellError):  # "#DIV/0!" is no one's note: the cell is for the clerk to fix
+                book.warn(value.rule, f"“{label or column_letters(i)}”列（表格以外的列，不参与计算）：{value.message}",
+                          sheet, cell_ref(r + 1, i), value.shown)
+                continue
+            table.notes.append((r + 1, f"{label or column_letters(i)}：{normalize_text(value)}"))
     if hidden_data:
         shown = "、".join(map(str, hidden_data[:10])) + ("等" if len(hidden_data) > 10 else "")
         book.warn("sheet.hidden_rows", f"第 {shown} 行是隐藏行，已照常读取；不需要的行请删除而不是隐藏", sheet)
