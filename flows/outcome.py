@@ -108,6 +108,9 @@ def outcome_message(summary: RunSummary) -> str:
         loaded += f"；项目支出绩效自评表载入 {summary.forms_loaded} 张"
     if summary.forms_rejected:
         loaded += f"，被拒收 {len(summary.forms_rejected)} 张：{_some(summary.forms_rejected)}，请按校验问题修正后重新运行"
+    if summary.unchanged_rejected:
+        loaded += (f"；另有 {len(summary.unchanged_rejected)} 个被拒收的工作簿未修改、未重新读取："
+                   f"{_some(summary.unchanged_rejected)}，其校验问题见本年度校验报告")
     return f"{summary.year} 年度：{loaded}。错误 {summary.errors} 条，警告 {summary.warnings} 条。"
 
 
@@ -128,7 +131,7 @@ def nightly_rows(due: Sequence, states: Sequence[State]) -> list[dict]:
             "原因": item.reason,
             "结果": state.name,
             "已载入": len(summary.loaded) if isinstance(summary, RunSummary) else 0,
-            "被拒收": len(summary.rejected) if isinstance(summary, RunSummary) else 0,
+            "被拒收": len(summary.rejected) + len(summary.unchanged_rejected) if isinstance(summary, RunSummary) else 0,
             "说明": state.message or "",
         })
     return rows

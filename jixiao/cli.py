@@ -304,6 +304,8 @@ def _print_summary(summary) -> None:
     table = Table(title=f"jixiao {summary.year} · run {summary.run_id}", show_header=False)
     table.add_row("已载入部门", _some(summary.loaded))
     table.add_row("被拒收部门", _some(summary.rejected, shown=50))
+    if summary.unchanged_rejected:
+        table.add_row("仍被拒收", f"{_some(summary.unchanged_rejected, shown=50)}（未修改，未重新读取；问题见校验报告）")
     if summary.forms_loaded or summary.forms_rejected:
         table.add_row("项目自评表", f"已载入 {summary.forms_loaded} 张；被拒收 {_some(summary.forms_rejected, shown=50)}")
     table.add_row("错误 / 警告", f"{summary.errors} / {summary.warnings}（其中与报告数值不一致 {summary.mismatches} 项）")

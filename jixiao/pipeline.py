@@ -64,6 +64,7 @@ class Batch:
         self.forms: list[ProjectForm] = []  # project forms
         self.findings: list[Finding] = []  # the year's, once check_year has run
         self.files = 0  # input files read
+        self.unchanged_rejected: list[str] = []  # inputs not read: their last read rejected them, and would again
 
     def add(self, read: ReadBatch) -> None:
         """A checked block: its rows and each input's quarantined rows staged, the inputs kept without
@@ -113,10 +114,11 @@ class RunSummary:
     skipped: bool = False  # inputs and code unchanged since the last finished run
     forms_loaded: int = 0  # project forms
     forms_rejected: tuple[str, ...] = ()  # "file › sheet（project）"
+    unchanged_rejected: tuple[str, ...] = ()  # inputs left unread, rejected as their last read left them
 
     @property
     def exit_code(self) -> int:
-        return 1 if self.rejected or self.forms_rejected else 0
+        return 1 if self.rejected or self.forms_rejected or self.unchanged_rejected else 0
 
 
 def new_run_id() -> str:
@@ -202,10 +204,12 @@ def read_inputs(settings: Settings, rulesets: RuleSets, run_id: str | None = Non
     to 部门编码. A file that cannot be read at all is a department without a code, rejected with its finding.
 
     Without --force, an input whose loaded data came from these very bytes is left out (its data and
-    reports stand), unless a workbook read now has its 部门编码: then it is read too, to be flagged
+    reports stand), and so is one whose last read rejected it for reasons of its own (its findings
+    stand), unless a workbook read now has its 部门编码: then it is read too, to be flagged
     with that one (basic.dept_code_duplicate), as a run that read every workbook would."""
     inputs = {shown_name(p.name): p for p in department_inputs(settings.year_dir)}
-    standing = {} if settings.force else standing_inputs(settings, run_id)
+    plan = {} if settings.force else standing_inputs(settings, run_id)
+    standing = {name: code for name, (code, _) in plan.items()}
     batch = Batch(settings.year, Staging(staging_folder(settings.warehouse, run_id or new_run_id()), raw_tables()))
     try:
         codes = _read(settings, rulesets, [name for name in inputs if name not in standing], inputs, batch)
@@ -214,8 +218,12 @@ def read_inputs(settings: Settings, rulesets: RuleSets, run_id: str | None = Non
             codes |= _read(settings, rulesets, clashing, inputs, batch)
             order = {name: i for i, name in enumerate(inputs)}
             batch.departments.sort(key=lambda d: order.get(d.file, len(order)))
-        if left := len(standing.keys() & inputs.keys()) - len(clashing):
+        batch.unchanged_rejected = sorted(name for name, (_, rejected) in plan.items()
+                                          if rejected and name in inputs and name not in clashing)
+        if left := len(standing.keys() & inputs.keys()) - len(clashing) - len(batch.unchanged_rejected):
             print(f"{left} 个工作簿自上次载入以来未变化，沿用已有数据与报告")
+        if batch.unchanged_rejected:
+            print(f"{len(batch.unchanged_rejected)} 个被拒收的工作簿自上次读取以来未变化，未重新读取，沿用上次的校验问题")
         if unknown := sorted(set(settings.departments) - codes - set(standing.values())):
             raise UnknownDepartments(
                 f"--dept 无效：{settings.year} 年的工作簿中没有部门编码 {'、'.join(unknown)}；"
@@ -242,9 +250,10 @@ def _read(settings: Settings, rulesets: RuleSets, names: list[str], inputs: dict
     return codes
 
 
-def standing_inputs(settings: Settings, run_id: str | None = None) -> dict[str, str]:
-    """{input: 部门编码} of the year's inputs whose department's loaded data came from these very bytes,
-    by this code, rule set and formats (sql/change_plan.sql): reading them again would change nothing."""
+def standing_inputs(settings: Settings, run_id: str | None = None) -> dict[str, tuple[str | None, bool]]:
+    """{input: (部门编码, rejected)} of the year's inputs that reading again would change nothing for
+    (sql/change_plan.sql): their department's loaded data came from these very bytes, by this code, rule
+    set and formats; or (rejected) their last read, of these bytes by this code and rules, rejected them."""
     if not settings.warehouse.exists():
         return {}
     formats = settings.formats if settings.formats is not None else FORMATS
@@ -253,7 +262,7 @@ def standing_inputs(settings: Settings, run_id: str | None = None) -> dict[str, 
         current = _current_inputs(con, settings, run_id)
         plan = change_plan(con, settings.year, current, parameters=None, ruleset=settings.ruleset,
                            rules_file=rules_file_sha256(settings), formats=formats)
-    return {p.src_file: p.dept_code for p in plan if p.change != "removed" and not p.must_read}
+    return {p.src_file: (p.dept_code, p.stands_rejected) for p in plan if p.change != "removed" and not p.must_read}
 
 
 def _current_inputs(con, settings: Settings, run_id: str | None) -> pl.DataFrame:
@@ -510,9 +519,8 @@ def draw_reports(settings: Settings, batch: Batch, run_id: str, formats: tuple[s
     with connect(settings.warehouse) as con:
         year_rows = read_year(con, batch.year)
         inputs, findings = year_findings(con, batch.year, run_id)
-    names = {d.file: d.info.get("dept_name") for d in batch.rejected}
     errors = findings.filter(pl.col("severity") == "error").group_by("file").len("n")
-    rejected = [{"dept_code": r["dept_code"], "dept_name": names.get(r["src_file"]), "file": r["src_file"], "errors": r["n"]}
+    rejected = [{"dept_code": r["dept_code"], "dept_name": r["dept_name"], "file": r["src_file"], "errors": r["n"]}
                 for r in inputs.filter(~pl.col("forms")).join(errors, left_on="src_file", right_on="file")
                 .sort("src_file").iter_rows(named=True)]
     paths.append(write_year_index(year_rows, settings.out_dir, batch.year, rejected, f"运行编号 {run_id}",
@@ -600,8 +608,9 @@ def _record_reads(con, batch: Batch, run_id: str) -> None:
     """Which of its inputs the run read (audit.run_inputs.was_read), for year_findings."""
     reads = pl.DataFrame(
         {"src_file": [item.file for item in (*batch.departments, *batch.forms)],
-         "ignored_sheets": [list(d.ignored_sheets) for d in batch.departments] + [[] for _ in batch.forms]},
-        schema={"src_file": pl.String, "ignored_sheets": pl.List(pl.String)},
+         "ignored_sheets": [list(d.ignored_sheets) for d in batch.departments] + [[] for _ in batch.forms],
+         "dept_name": [d.info.get("dept_name") for d in batch.departments] + [None for _ in batch.forms]},
+        schema={"src_file": pl.String, "ignored_sheets": pl.List(pl.String), "dept_name": pl.String},
     ).unique("src_file", keep="first")
     con.register("run_reads", reads.to_arrow())
     try:
@@ -635,15 +644,16 @@ def finish_run(settings: Settings, run_id: str, batch: Batch, mismatches: list[F
     loaded = tuple(sorted(d.dept_code for d in batch.accepted))
     rejected = tuple(f"{d.file}（{d.dept_code or '部门编码未知'}）" for d in batch.rejected)
     forms_rejected = tuple(f"{f.file} › {f.sheet}（{f.info.get('project') or '项目名称未知'}）" for f in batch.rejected_forms)
+    unchanged = tuple(batch.unchanged_rejected)
     with connect(settings.warehouse) as con:
-        _end_run(con, run_id, "partial" if rejected or forms_rejected else "completed", len(loaded), len(rejected),
-                 len(batch.accepted_forms), len(forms_rejected))
+        _end_run(con, run_id, "partial" if rejected or forms_rejected or unchanged else "completed", len(loaded),
+                 len(rejected), len(batch.accepted_forms), len(forms_rejected))
     findings = batch.findings + mismatches
     return RunSummary(
         run_id, settings.year, loaded, rejected,
         sum(f.severity == "error" for f in findings), sum(f.severity == "warning" for f in findings),
         len(mismatches), tuple(str(p) for p in reports), str(settings.warehouse),
-        forms_loaded=len(batch.accepted_forms), forms_rejected=forms_rejected,
+        forms_loaded=len(batch.accepted_forms), forms_rejected=forms_rejected, unchanged_rejected=unchanged,
     )
 
 

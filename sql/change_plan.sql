@@ -10,9 +10,11 @@
 -- their department input's `src_file`, the folder's name.
 --
 -- Parameters: $year, $code_version, $ruleset, $rules_file (sha256 of a --rules-file, or NULL), $formats
--- (list), $parameters (the run's, or NULL for the nightly's question); relation current_inputs(name, sha256).
+-- (list), $year_rules (the rules of checks across a year's inputs, Family.year_rules), $parameters
+-- (the run's, or NULL for the nightly's question); relation current_inputs(name, sha256).
 -- Rows: name, src_file, change ('new', 'changed', 'same', 'removed'), dept_code, must_read,
--- baseline ('none': no baseline run).
+-- no_baseline (there is no baseline run), stands_rejected (not read: its last read rejected it, and
+-- would again).
 with baseline as (
     select run_id
     from audit.runs
@@ -74,8 +76,44 @@ today_files as (
     select src_file, list(name || ':' || sha256 order by name) as files from now group by src_file
 ),
 
+-- Inputs whose last read rejected them (every form of a workbook, or some). Read again, the same bytes
+-- by the same code and rules would give the same findings, which the year's pages show from that
+-- read (sql/queries/year_inputs.sql); it stands. Not so a rejection by a check across the year's
+-- inputs (two workbooks giving one 部门编码, one project filed twice): it depends on the other inputs,
+-- and the input is read again.
+reads as (
+    select
+        split_part(inputs.name, '/', 1) as src_file, inputs.run_id,
+        any_value(runs.started_at) as started_at, any_value(runs.parameters) as parameters,
+        any_value(runs.code_version) as code_version,
+        list(inputs.name || ':' || inputs.sha256 order by inputs.name) as files
+    from audit.run_inputs as inputs
+    join audit.runs as runs using (run_id)
+    where runs.year = $year and runs.status in ('completed', 'partial') and coalesce(inputs.was_read, true)
+    group by split_part(inputs.name, '/', 1), inputs.run_id
+),
+
+last_reads as (
+    select * from reads qualify row_number() over (partition by src_file order by started_at desc) = 1
+),
+
+rejected as (
+    select last_reads.src_file, any_value(issues.dept_code) as dept_code
+    from last_reads
+    join audit.validation_issues as issues
+        on issues.run_id = last_reads.run_id and issues.file = last_reads.src_file and issues.severity = 'error'
+    join today_files using (src_file)
+    where last_reads.code_version = $code_version
+      and json_extract_string(last_reads.parameters, '$.ruleset') is not distinct from $ruleset
+      and json_extract_string(last_reads.parameters, '$.rules_file') is not distinct from $rules_file
+      and list_has_all(from_json(json_extract(last_reads.parameters, '$.formats'), '["VARCHAR"]'), $formats)
+      and last_reads.files = today_files.files
+    group by last_reads.src_file
+    having not bool_or(list_contains($year_rules, issues.rule))
+),
+
 -- One row per input: a workbook whose forms were loaded by several runs stands when all of them hold.
-standing as (
+loaded_standing as (
     select loaded.src_file, any_value(loaded.dept_code) as dept_code
     from loaded
     left join loaded_files using (src_file, run_id)
@@ -90,6 +128,17 @@ standing as (
         and loaded_files.files is not distinct from today_files.files
         and today_files.files is not null, false
     ))
+),
+
+-- What stands: loaded data, or a rejection.
+standing as (
+    select src_file, any_value(dept_code) as dept_code, bool_or(was_rejected) as was_rejected
+    from (
+        select src_file, dept_code, false as was_rejected from loaded_standing
+        union all
+        select src_file, dept_code, true from rejected
+    )
+    group by src_file
 )
 
 select
@@ -103,7 +152,8 @@ select
     end as change,
     standing.dept_code,
     now.name is not null and standing.src_file is null as must_read,
-    (select count(*) from baseline) = 0 as no_baseline
+    (select count(*) from baseline) = 0 as no_baseline,
+    coalesce(standing.was_rejected, false) as stands_rejected
 from now
 full join before using (name)
 left join standing on standing.src_file = now.src_file

@@ -33,7 +33,8 @@ create table if not exists audit.run_inputs (
     mtime timestamptz,
     name varchar,                         -- relative to the year folder
     was_read boolean,                     -- read by the run (false: standing, or left out by --dept)
-    ignored_sheets varchar[]              -- the read's sheets (or a CSV folder's files) of no known name
+    ignored_sheets varchar[],             -- the read's sheets (or a CSV folder's files) of no known name
+    dept_name varchar                     -- the 部门名称 the read found (a department input)
 );
 
 create table if not exists audit.run_stages (

@@ -72,7 +72,7 @@ def test_identity_prefers_the_project_code():
 
 def test_a_nightly_reads_only_the_changed_workbooks_of_forms(year_with_forms, settings_for, prefect_server):
     """Unchanged workbooks of forms stand (their marts and drawn forms are kept); a corrected one is read and
-    replaces its projects only; a workbook with a rejected form is read again, to be reported again."""
+    replaces its projects only; an unchanged workbook with a rejected form stands rejected, unread."""
     settings = settings_for(year_with_forms)
     year_dir = settings.year_dir
     books = plan_project_forms(2022, 24, seed=7)
@@ -99,10 +99,11 @@ def test_a_nightly_reads_only_the_changed_workbooks_of_forms(year_with_forms, se
         corrected = con.execute("select distinct conclusion from raw.project_forms where src_file = ?",
                                 [clean.name]).fetchall()
         files = dict(con.execute("select project_key, src_file from raw.project_forms").fetchall())
-    assert with_rejected and read == 1 + len(with_rejected)
+    assert with_rejected and read == 1
+    assert second.unchanged_rejected == tuple(sorted(with_rejected)) and second.exit_code == 1
     assert corrected == [("项目总体完成较好（已更正）",)]
     changed = {key for key, run in after.items() if run == second.run_id}
-    assert {files[key] for key in changed} == {clean.name, *with_rejected}
+    assert {files[key] for key in changed} == {clean.name}
     assert sum(files[key] == clean.name for key in changed) == len(clean.forms)
     assert {key for key, run in before} == set(after) and all(after[k] == r for k, r in before if k not in changed)
     assert first.forms_loaded == len(after) and second.forms_loaded == len(changed)

@@ -258,7 +258,7 @@ def _findings(settings, run_id: str, file: str) -> set[tuple]:
                   "where run_id = ? and file = ?", [run_id, file])}
 
 
-def test_a_rejected_workbook_left_as_it_was_is_read_again_with_the_same_findings(raw_dir, settings_for, run_flow):
+def test_a_rejected_workbook_left_as_it_was_stands_rejected_with_its_findings(raw_dir, settings_for, run_flow):
     from flows.outcome import PARTIAL, run_state
 
     year_dir = raw_dir / "2022"
@@ -289,21 +289,16 @@ def test_a_rejected_workbook_left_as_it_was_is_read_again_with_the_same_findings
                                     reported={**SEED_BOOK.reported, "项目支出总额（万元）": 3456.25})
     write_workbook(corrected, year_dir / "PY-B.xlsx")
     nightly = run_flow(settings)
-    # PY-B changed; the rejected inputs have nothing loaded to stand on, so they are read again too
-    assert _files_read(settings, nightly.run_id) == 3
-    assert (nightly.loaded, nightly.rejected, nightly.exit_code) == (("PY-B",), first.rejected, 1)
-    assert nightly.errors == sum(f[0] == "error" for f in found | found_csv)
+    # PY-B changed; the rejected inputs are as their last read left them: not read, rejected as they were
+    assert _files_read(settings, nightly.run_id) == 1
+    assert (nightly.loaded, nightly.rejected, nightly.exit_code) == (("PY-B",), (), 1)
+    assert nightly.unchanged_rejected == ("PY-BAD.xlsx", "PY-CSV")
     state = run_state(nightly)
-    assert state.name == PARTIAL and "PY-BAD.xlsx（PY-BAD）" in state.message
-    # the findings and quarantined rows are the run's own, and those of the first reading
-    assert _findings(settings, nightly.run_id, "PY-BAD.xlsx") == found
-    assert _findings(settings, nightly.run_id, "PY-CSV") == found_csv
-    assert query(settings, quarantined, [nightly.run_id]) == query(settings, quarantined, [first.run_id])
+    assert state.name == PARTIAL and "PY-BAD.xlsx" in state.message and "未重新读取" in state.message
+    assert _findings(settings, nightly.run_id, "PY-BAD.xlsx") == set()  # the run read nothing of it
     status_now = query(settings, status)
-    assert [s["last_run_id"] for s in status_now] == [nightly.run_id]  # read again, by this run
-    volatile = {"last_run_id", "updated_at"}
-    assert [{k: v for k, v in s.items() if k not in volatile} for s in status_now] == [
-        {k: v for k, v in s.items() if k not in volatile} for s in status_before]
+    assert status_now == status_before  # untouched: last read, and rejected, by the first run
+    # the year's pages still show its findings, from the run that last read it
     with (settings.out_dir / "2022" / "validation.csv").open(encoding="utf-8-sig") as handle:
         lines = [line for line in csv.DictReader(handle) if line["文件"] == "PY-BAD.xlsx"]
     assert {(line["规则"], line["工作表"], line["单元格"], line["填写值"]) for line in lines} == {
@@ -314,17 +309,18 @@ def test_a_rejected_workbook_left_as_it_was_is_read_again_with_the_same_findings
     # and the next night again
     write_workbook(dataclasses.replace(corrected, reported=SEED_BOOK.reported), year_dir / "PY-B.xlsx")
     again = run_flow(settings)
-    assert again.rejected == first.rejected
-    assert _findings(settings, again.run_id, "PY-BAD.xlsx") == found
+    assert (_files_read(settings, again.run_id), again.unchanged_rejected) == (1, nightly.unchanged_rejected)
 
+    # --force reads everything, and finds the same
     forced = run_flow(dataclasses.replace(settings, force=True))
     assert _files_read(settings, forced.run_id) == 4 and forced.rejected == first.rejected
     assert _findings(settings, forced.run_id, "PY-BAD.xlsx") == found
+    assert query(settings, quarantined, [forced.run_id]) == query(settings, quarantined, [first.run_id])
 
     write_workbook(dataclasses.replace(broken, projects=SEED_BOOK.projects), year_dir / "PY-BAD.xlsx")
     fixed = run_flow(settings)
-    assert _files_read(settings, fixed.run_id) == 2
-    assert (fixed.loaded, fixed.rejected) == (("PY-BAD",), ("PY-CSV（PY-CSV）",))
+    assert _files_read(settings, fixed.run_id) == 1
+    assert (fixed.loaded, fixed.rejected, fixed.unchanged_rejected) == (("PY-BAD",), (), ("PY-CSV",))
     assert [(s["last_status"], s["loaded_run_id"]) for s in query(settings, status)] == [("loaded", fixed.run_id)]
 
 
@@ -388,3 +384,17 @@ def test_a_rejected_workbook_is_read_again_when_another_workbook_takes_its_code(
     duplicates = query(settings, "select file from audit.validation_issues where run_id = ? "
                                  "and rule = 'basic.dept_code_duplicate' order by file", [second.run_id])
     assert [d["file"] for d in duplicates] == ["PY-BAD-2.xlsx", "PY-BAD.xlsx"]
+
+
+def test_a_workbook_rejected_for_another_s_sake_is_read_again(raw_dir, settings_for, run_flow):
+    """Two workbooks giving one 部门编码 are both rejected; once one is removed, the other, unchanged, loads:
+    a rejection by a check across the year's inputs does not stand."""
+    year_dir = raw_dir / "2022"
+    write_workbook(dataclasses.replace(SEED_BOOK, info={**SEED_BOOK.info, "部门编码": "PY-A"}), year_dir / "PY-A.xlsx")
+    (year_dir / "PY-A（副本）.xlsx").write_bytes((year_dir / "PY-A.xlsx").read_bytes())
+    settings = settings_for(raw_dir)
+    first = run_flow(settings)
+    assert (first.loaded, len(first.rejected)) == ((), 2)
+    (year_dir / "PY-A（副本）.xlsx").unlink()
+    second = run_flow(settings)
+    assert (second.loaded, second.rejected, second.unchanged_rejected) == (("PY-A",), (), ())

@@ -40,6 +40,7 @@ class Family:
     # The year's inputs -> each one's findings that depend on other inputs (one identity, two inputs): by
     # identity alone, as a run checks and stages its rows a block of inputs at a time (jixiao/load/staging.py).
     year_checks: Callable[[list], None]
+    year_rules: tuple[str, ...]  # the rules year_checks raise: an input they rejected is read again by every run
     report_queries: Path  # one .sql per report table, over $year and $depts
     draw_chunk: Callable[[Sequence[tuple]], list]  # report jobs -> (files written, warnings) each
 

@@ -23,11 +23,14 @@ def cross_checks(frames, columns, departments) -> list:
     return schema_findings(frames, columns, departments) + score_weight_findings(frames["scores"], columns)
 
 
+DUPLICATE_CODE = "basic.dept_code_duplicate"
+
+
 def duplicate_codes(departments: list[Department]) -> None:
     """Two workbooks with one 部门编码 in a year are an error on both (basic.dept_code_duplicate)."""
     for dept, twins in with_same_identity(departments, lambda d: d.dept_code):
         others = "、".join(d.file for d in twins)
-        dept.error("basic.dept_code_duplicate", f"部门编码与其他工作簿重复（{others}），同一部门每年只能提交一个工作簿",
+        dept.error(DUPLICATE_CODE, f"部门编码与其他工作簿重复（{others}），同一部门每年只能提交一个工作簿",
                    dept.basic_sheet or "基本情况", dept.basic_cells.get("dept_code"), dept.dept_code)
 
 
@@ -43,6 +46,7 @@ DEPARTMENT = Family(
     schemas=SCHEMAS,
     cross_checks=cross_checks,
     year_checks=duplicate_codes,
+    year_rules=(DUPLICATE_CODE,),
     report_queries=SQL_DIR / "reports" / "department",
     draw_chunk=draw_chunk,
 )

@@ -19,6 +19,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from jixiao.families import all_families
 from jixiao.ingest.read import not_a_plain_input, workbook_paths
 from jixiao.load.ledger import code_version, input_fingerprints
 from jixiao.load.warehouse import connect, has_tables
@@ -39,6 +40,7 @@ class Planned:
     dept_code: str | None  # the department whose loaded data came from these bytes, if any
     must_read: bool  # False: the loaded data stands (same bytes, code, rule set and formats)
     no_baseline: bool  # there is no baseline run to compare with
+    stands_rejected: bool  # not read: its last read rejected it, and reading it again would too
 
 
 def change_plan(con: duckdb.DuckDBPyConnection, year: int, current: pl.DataFrame, *, parameters: str | None,
@@ -50,7 +52,8 @@ def change_plan(con: duckdb.DuckDBPyConnection, year: int, current: pl.DataFrame
     try:
         rows = con.execute((SQL_DIR / "change_plan.sql").read_text(encoding="utf-8"), {
             "year": year, "code_version": code_version(), "ruleset": ruleset, "rules_file": rules_file,
-            "formats": sorted(formats), "parameters": parameters}).fetchall()
+            "formats": sorted(formats), "parameters": parameters,
+            "year_rules": [rule for family in all_families() for rule in family.year_rules]}).fetchall()
     finally:
         con.unregister("current_inputs")
     return [Planned(*row) for row in rows]

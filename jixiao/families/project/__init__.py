@@ -35,6 +35,7 @@ PROJECT = Family(
     schemas=checks.SCHEMAS,
     cross_checks=cross_checks,
     year_checks=checks.duplicate_forms,
+    year_rules=(checks.DUPLICATE_FORM,),
     report_queries=SQL_DIR / "reports" / "project",
     draw_chunk=draw_forms,
 )

@@ -51,11 +51,14 @@ def schema_findings(frames: dict[str, pl.DataFrame], forms: list[ProjectForm]) -
     return findings
 
 
+DUPLICATE_FORM = "project.duplicate"
+
+
 def duplicate_forms(forms: list[ProjectForm]) -> None:
     """Two forms with one identity in a year are an error on both (project.duplicate)."""
     for form, twins in with_same_identity(forms, lambda f: f.project_key):
         others = "、".join(f"{o.file} › {o.sheet}" for o in twins)
-        form.error("project.duplicate",
+        form.error(DUPLICATE_FORM,
                    f"同一项目在本年度有多张自评表（另见 {others}）；每个项目每年只能提交一张，请删除多余的一张",
                    form.sheet, form.cells.get("project"), form.info.get("project"))
 
