@@ -40,6 +40,8 @@ _MAX_TEXT = 50
 _LINE = 14.5
 _ROW_MARGIN = 3
 _TITLE_SIZE = 14
+# The widest table (in units) an A4 portrait page prints at about the report's own size.
+_PORTRAIT = 110
 # A fixed creation time keeps the file identical from run to run.
 _CREATED = datetime(2000, 1, 1)
 
@@ -168,7 +170,8 @@ def write_table_sheet(book: xlsxwriter.Workbook, table: ReportTable, fmt: _Forma
 
     sheet.freeze_panes(2, 0)
     sheet.repeat_rows(1)
-    sheet.set_landscape()
+    if sum(widths) > _PORTRAIT:
+        sheet.set_landscape()  # else portrait, as the report's pages are
     sheet.set_paper(9)  # A4
     sheet.fit_to_pages(1, 0)
     return sheet

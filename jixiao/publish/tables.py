@@ -291,7 +291,7 @@ def shape_table_2_1(scores: pl.DataFrame, summary: pl.DataFrame, source: str) ->
     computed = [name_or_unnamed(r["item"]) for r in rows_in if r["method"] == "computed"]
     if computed:
         notes.append("* 由系统按规则计算，其余为手工录入")
-        lineage.append(f"表2-1 自评分由系统按规则计算的：{'、'.join(computed)}；其余为手工录入")
+        lineage.append(f"由系统按规则计算自评分（表2-1）的三级指标：{'、'.join(computed)}；其余为手工录入")
     if head.get("ruleset"):
         notes.append(f"评分规则：{head['ruleset']}")
         lineage.append(f"评分规则：{head['ruleset']}")

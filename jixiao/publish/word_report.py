@@ -39,7 +39,6 @@ _LATIN, _SONG, _HEI = "Times New Roman", "宋体", "黑体"
 _CELL_SIZE = 10.5
 # A table fills the text width; its columns share it in half-em units of the cells' text (fit.py).
 _PAGE_WIDTH, _MARGIN = Cm(21), Cm(2.2)
-_TEXT_WIDTH = Emu(_PAGE_WIDTH - 2 * _MARGIN)
 _UNIT_TWIPS = _CELL_SIZE / 2 * 20
 # A cell of text python-docx writes as more than one w:t (tabs and breaks) is filled, not copied.
 _NOT_PLAIN = re.compile(r"[\t\n\r]")
@@ -157,9 +156,8 @@ class _Cells:
         return tc
 
 
-def _twips(widths: list[float]) -> list[int]:
-    """Column widths in units as whole twips summing to the text width."""
-    total = _TEXT_WIDTH.twips
+def _twips(widths: list[float], total: int) -> list[int]:
+    """Column widths in units as whole twips summing to the text width, `total`."""
     scale = total / sum(widths)
     edges = [round(sum(widths[:i + 1]) * scale) for i in range(len(widths))]
     return [b - a for a, b in zip([0, *edges[:-1]], edges, strict=True)]
@@ -187,7 +185,9 @@ def add_table(doc, table: ReportTable, *, copies: bool = True) -> None:
     caption.add_run(table.title).bold = True
 
     columns = table.body_columns
-    widths = _twips(fit_widths(table, _TEXT_WIDTH.twips / _UNIT_TWIPS, cap=_TEXT_WIDTH.twips / _UNIT_TWIPS))
+    section = doc.sections[-1]
+    text_width = Emu(section.page_width - section.left_margin - section.right_margin).twips
+    widths = _twips(fit_widths(table, text_width / _UNIT_TWIPS, cap=text_width / _UNIT_TWIPS), text_width)
     grid = doc.add_table(rows=0, cols=len(columns))
     grid.style = doc.styles["Table Grid"]
     _fixed_layout(grid, widths)
