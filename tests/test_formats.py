@@ -109,7 +109,7 @@ def test_excel_holds_the_marts_figures_as_numbers(drawn):
     settings, _ = drawn
     m = marts(settings, "PY-DPF")
     book = load_workbook(folder(settings, "PY-DPF") / "PY-DPF_2022.xlsx")
-    assert book.sheetnames == ["表1-1", "表1-2", "表2-1", "表2-2", "表2-3", "报告文字"]
+    assert book.sheetnames == ["表1-1", "表1-2", "表2-1", "表2-2", "表2-3", "报告文字", "说明"]
 
     sheet = book["表2-3"]
     assert sheet["A1"].value == "表2-3 2022年度各重点任务项目支出完成情况（单位：万元）"
@@ -140,7 +140,7 @@ def test_excel_holds_the_marts_figures_as_numbers(drawn):
     for item in m["scores"]:
         if item["item"]:
             assert exact(scores[item["item"]].value) == item["score"]
-    assert scores["部门整体绩效目标产出指标完成情况"].number_format == '0.00"*"'
+    assert scores["部门整体绩效目标产出指标完成情况"].number_format == "0.00"  # filed: no * mark
     total = next(r for r in sheet.iter_rows(min_row=3) if r[0].value == "总分")
     assert exact(total[6].value) == s["total_score"]
 
@@ -185,9 +185,9 @@ def test_word_has_the_sentences_and_native_tables(drawn):
     scores = [[c.text for c in row.cells] for row in doc.tables[2].rows]
     assert scores[-1][0] == "总分" and scores[-1][-1] == fmt_score(s["total_score"])
 
-    # Real Word tables: merged cells down the hierarchy, group headings across, a repeating header.
+    # Real Word tables: merged cells down the hierarchy, a repeating header (表2-2 is filed without group rows).
     xml = {i: t._tbl.xml for i, t in enumerate(doc.tables)}
-    assert "w:vMerge" in xml[2] and "w:vMerge" in xml[4] and "w:gridSpan" in xml[3]
+    assert "w:vMerge" in xml[2] and "w:vMerge" in xml[4] and "w:gridSpan" not in xml[3]
     assert all("w:tblHeader" in x for x in xml.values())
 
 
@@ -293,7 +293,9 @@ def test_tables_are_pictures_with_ink(drawn):
     for name in ("table_1_1", "table_2_1", "table_2_3"):
         with Image.open(folder(settings, "PY-DPF") / f"{name}.png") as image:
             assert image.format == "PNG"
-            assert image.width > 600 and image.height > 300
+            # every table at one width and resolution: 16.6 cm, the report's line, when pasted
+            assert image.width == png.WIDTH and image.height > 300
+            assert tuple(round(d) for d in image.info["dpi"]) == (png.DPI, png.DPI)
             assert 0.01 < ink(image) < 0.6, name
 
 

@@ -4,8 +4,8 @@ Per department folder `<out>/<year>/<部门编码>/`:
 
 - html: `index.html` (every sentence and table), one page per table, `summary.html`;
 - png: one picture per table (`table_2_3.png`), drawn by headless Chromium;
-- xlsx: `<部门编码>_<year>.xlsx`, one formatted sheet per table and the sentences;
-- docx: `<部门编码>_<year>.docx`, the sentences and the tables as Word tables.
+- xlsx: `<部门编码>_<year>.xlsx`, one sheet per table as filed (tables.filed), the sentences, a 说明;
+- docx: `<部门编码>_<year>.docx`, the sentences, the tables as filed as Word tables, a 说明.
 
 The year's index page for the bureau, `<out>/<year>/index.html`, comes with html.
 """

@@ -9,6 +9,12 @@ from disk with no network, which is why dropping the sandbox is acceptable here.
 
 Chromium is a system package (`apt-get install chromium fonts-noto-cjk`): when
 it is missing the pictures are skipped with one warning instead of failing the run.
+
+Every picture is WIDTH pixels wide at DPI dots per inch (pHYs, written by Pillow):
+16.6 cm, the text width of the report's A4 page, so a pasted table takes the
+line's width at the size it was drawn, whichever table it is. Each table is laid
+out at the same CSS width; a picture that still comes out wider (a table that
+cannot wrap) is scaled down to fit, a narrower one padded with white.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from great_tables import GT
+from PIL import Image
 
 log = logging.getLogger(__name__)
 
@@ -31,8 +38,11 @@ _BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-sta
 _FLAGS = "--no-sandbox --disable-dev-shm-usage"
 # The tables are local pages with local fonts: nothing to wait for after the load event.
 _DELAY = 0.05
-_ZOOM = 2.0  # sharp when pasted into Word and printed
-_EXPAND = 10  # a white margin around the table
+DPI = 300
+WIDTH = 1960  # pixels: 6.53 in at 300 dpi, the 16.6 cm of text on the report's page
+_ZOOM = 2.5  # device pixels per CSS pixel: a table 764 CSS pixels wide, its 16 px text about 10 pt printed
+_EXPAND = 10  # a white margin around the table, in CSS pixels
+_TABLE_WIDTH = round(WIDTH / _ZOOM) - 2 * _EXPAND
 
 MISSING_CHROMIUM = "未找到 Chromium，未生成 PNG 图片（安装：apt-get install chromium fonts-noto-cjk）"
 
@@ -90,10 +100,25 @@ def save_pngs(pictures: Sequence[tuple[GT, Path]]) -> tuple[list[Path], str | No
         with browser(binary):
             for gt, path in pictures:
                 path.parent.mkdir(parents=True, exist_ok=True)
-                gt.gtsave(path, zoom=_ZOOM, delay=_DELAY, expand=_EXPAND)
+                gt.tab_options(table_width=f"{_TABLE_WIDTH}px").gtsave(
+                    path, zoom=_ZOOM, delay=_DELAY, expand=_EXPAND, vwidth=_TABLE_WIDTH + 2 * _EXPAND + 40)
+                fix_width(path)
                 written.append(path)
     except Exception as exc:
         warning = f"Chromium 截图失败，已生成 {len(written)} 张 PNG，其余跳过：{type(exc).__name__}: {exc}"
         log.warning(warning)
         return written, warning
     return written, None
+
+
+def fix_width(path: Path) -> None:
+    """The picture at `path` made WIDTH pixels wide (padded with white, or scaled down) and marked DPI."""
+    with Image.open(path) as shot:
+        image = shot.convert("RGB")
+    if image.width > WIDTH:
+        image = image.resize((WIDTH, round(image.height * WIDTH / image.width)), Image.Resampling.LANCZOS)
+    elif image.width < WIDTH:
+        canvas = Image.new("RGB", (WIDTH, image.height), "white")
+        canvas.paste(image, ((WIDTH - image.width) // 2, 0))
+        image = canvas
+    image.save(path, "PNG", dpi=(DPI, DPI), optimize=False)

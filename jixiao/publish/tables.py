@@ -6,10 +6,16 @@ PNG (report.py), the Excel workbook (excel_report.py) and the Word document
 row, a merged cell or a mark. Cells keep their typed values (Decimal 元, rate
 fractions, scores); `cell_text` turns them into the report's text, and Excel
 writes them as numbers with a number format instead.
+
+A shaped table is the reviewer's: it marks computed scores (11.76*), flags the
+rows below 90%, prints 小计 and group rows and, under it, its notes and source.
+`filed` turns it into the table as the report files it, which the Excel and
+Word writers draw; the table's lineage goes to one 说明 at the end of the file.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -69,6 +75,12 @@ class ReportTable:
     flagged: list[int] = field(default_factory=list)
     flag_column: str | None = None
     notes: list[str] = field(default_factory=list)
+    # What the filed table leaves out: rows the report does not print (小计), and the group
+    # headings when the report prints none (the group column then goes too).
+    review_rows: list[int] = field(default_factory=list)
+    filed_groups: bool = True
+    # What the filed file says of this table in its 说明, where the notes under it would have said it.
+    lineage: list[str] = field(default_factory=list)
 
     @property
     def body_columns(self) -> list[Column]:
@@ -120,6 +132,44 @@ def is_low(rate: Any) -> bool:
         return False
     shown = round_half_up(rate, 4)
     return shown is not None and shown < LOW_RATE
+
+
+def unmarked(value: Any) -> Any:
+    return value.value if isinstance(value, Marked) else value
+
+
+def filed(table: ReportTable) -> ReportTable:
+    """The table as the report files it: the same cells less their marks, no flagged rows, no notes
+    or source under it, without the rows (小计) and group headings the report does not print.
+    Merged cells, totals and groups follow the rows that stay; the lineage is kept for the 说明."""
+    left_out = set(table.review_rows)
+    kept = [i for i in range(len(table.rows)) if i not in left_out]
+    new = {old: at for at, old in enumerate(kept)}
+    columns, group = table.columns, table.group
+    if group is not None and not table.filed_groups and not table.group_as_column:
+        columns, group = [c for c in columns if c.key != group], None
+    keys = {c.key for c in columns}
+    rows = [{k: unmarked(v) for k, v in table.rows[i].items() if k in keys} for i in kept]
+    merged = [(cols, _still_continued(continued, new)) for cols, continued in table.merged]
+    return dataclasses.replace(
+        table, columns=columns, rows=rows, group=group, merged=merged,
+        totals=[new[r] for r in table.totals if r in new], flagged=[], flag_column=None, notes=[],
+        review_rows=[], filed_groups=True,
+    )
+
+
+def _still_continued(continued: list[int], new: dict[int, int]) -> list[int]:
+    """The kept rows that still continue the cell above: every row between them and the kept row above
+    was a continuation too (left-out rows of the same run), so they are in the same merged run."""
+    cont = set(continued)
+    out = []
+    for r in sorted(r for r in cont if r in new):
+        above = r - 1
+        while above >= 0 and above not in new and above in cont:
+            above -= 1
+        if above >= 0 and above in new:
+            out.append(new[r])
+    return out
 
 
 def name_or_unnamed(text: str | None) -> str:
@@ -237,17 +287,20 @@ def shape_table_2_1(scores: pl.DataFrame, summary: pl.DataFrame, source: str) ->
     rows.append(dict.fromkeys((c.key for c in columns), "")
                 | {"level1": "总分", "level1_weight": full_marks, "score": head["total_score"]})
 
-    notes = []
-    if any(r["method"] == "computed" for r in rows_in):
+    notes, lineage = [], []
+    computed = [name_or_unnamed(r["item"]) for r in rows_in if r["method"] == "computed"]
+    if computed:
         notes.append("* 由系统按规则计算，其余为手工录入")
+        lineage.append(f"由系统按规则计算自评分（表2-1）的三级指标：{'、'.join(computed)}；其余为手工录入")
     if head.get("ruleset"):
         notes.append(f"评分规则：{head['ruleset']}")
+        lineage.append(f"评分规则：{head['ruleset']}")
     return ReportTable(
         key="table_2_1", sheet="表2-1", id=table_id("t2-1", summary, "summary"),
         title="表2-1 部门整体支出绩效自评得分表",
         columns=columns, rows=rows, source=source,
         merged=[(("level1", "level1_weight"), same_level1), (("level2", "level2_weight"), same_level2)],
-        totals=[len(rows) - 1], notes=notes,
+        totals=[len(rows) - 1], notes=notes, lineage=lineage,
     )
 
 
@@ -297,6 +350,7 @@ def shape_table_2_2(indicators: pl.DataFrame, source: str) -> ReportTable:
         rows=rows, source=source, group="group",
         flagged=low, flag_column="completion",
         notes=["标红：完成率低于90%"] if low else [],
+        filed_groups=False,  # the report prints the indicators alone, without their 一级／二级 headings
     )
 
 
@@ -308,10 +362,14 @@ def shape_table_2_3(projects: pl.DataFrame, tasks: pl.DataFrame, summary: pl.Dat
     by_task = {r["task_no"]: r for r in tasks.iter_rows(named=True)}
     rows: list[dict[str, Any]] = []
     totals: list[int] = []
+    subtotals: list[int] = []
 
-    def add(task: str, project: str, budget: Any, spent: Any, rate: Any, *, total: bool = False) -> None:
-        if total:
+    def add(task: str, project: str, budget: Any, spent: Any, rate: Any, *, total: bool = False,
+            subtotal: bool = False) -> None:
+        if total or subtotal:
             totals.append(len(rows))
+        if subtotal:
+            subtotals.append(len(rows))
         rows.append({"task": task, "project": project, "budget": budget, "spent": spent, "rate": rate})
 
     for task_no in sorted(set(projects["task_no"].to_list()) | by_task.keys()):
@@ -322,7 +380,7 @@ def shape_table_2_3(projects: pl.DataFrame, tasks: pl.DataFrame, summary: pl.Dat
             add(label, name_or_unnamed(p["project"]), p["budget_yuan"], p["spent_yuan"], p["spend_rate"])
         # A one-project task's subtotal would only repeat its row.
         if task is not None and members.height > 1:
-            add(label, "小计", task["budget_yuan"], task["spent_yuan"], task["spend_rate"], total=True)
+            add(label, "小计", task["budget_yuan"], task["spent_yuan"], task["spend_rate"], subtotal=True)
     add("合计", "", head["project_budget_yuan"], head["project_spent_yuan"], head["project_spend_rate"], total=True)
     low = [i for i, r in enumerate(rows) if is_low(r["rate"])]
     return ReportTable(
@@ -333,4 +391,5 @@ def shape_table_2_3(projects: pl.DataFrame, tasks: pl.DataFrame, summary: pl.Dat
         rows=rows, source=source, group="task", group_as_column=True, stubhead="重点任务",
         totals=totals, flagged=low, flag_column="rate",
         notes=["标红：预算完成率低于90%"] if low else [],
+        review_rows=subtotals,  # the report prints each task's projects and the 合计, no 小计
     )

@@ -1,12 +1,22 @@
 """The report's sentences and tables as a Word document, ready to paste into the 自评报告.
 
-Tables are native Word tables (python-docx): the hierarchical columns are merged
-cells, the header row repeats on every page, rows below 90% are shaded, so a
-clerk pastes a table and edits it like any other instead of a picture.
+Tables are native Word tables (python-docx), as the report files them (tables.filed): no
+marks, shading, notes or rows the report does not print; the hierarchical columns are
+merged cells, the header row repeats on every page, and the columns are as wide as their
+text (fit.py) in a fixed layout filling the page's text width, so Word, WPS and LibreOffice
+draw them alike. Where the figures came from (数据来源, 运行编号, 评分规则) is said once,
+in a 说明 at the end of the document and in its properties.
+
+Filling a cell through python-docx's setters costs about a third of a millisecond; a
+department may have 49,000 rows. Each distinct cell style is filled once through
+python-docx and later cells of that style are copies of it with their own text
+(_Cells), which writes the same XML as filling each one.
 """
 
 from __future__ import annotations
 
+import re
+from copy import deepcopy
 from datetime import datetime
 from pathlib import Path
 
@@ -16,15 +26,23 @@ from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Cm, Pt, RGBColor
+from docx.oxml.table import CT_Tc
+from docx.shared import Cm, Emu, Pt, RGBColor, Twips
 from docx.table import _Cell
 
+from jixiao.publish.excel_report import lineage
+from jixiao.publish.fit import fit_widths, header_text
 from jixiao.publish.sentences import OUTLINE
-from jixiao.publish.tables import ReportTable, cell_text
+from jixiao.publish.tables import ReportTable, cell_text, filed
 
 _LATIN, _SONG, _HEI = "Times New Roman", "宋体", "黑体"
-_HEADER_FILL, _GROUP_FILL, _FLAG_FILL = "F2F2F2", "F7F7F7", "FDECEA"
-_ALERT = RGBColor(0xB3, 0x26, 0x1E)
+_CELL_SIZE = 10.5
+# A table fills the text width; its columns share it in half-em units of the cells' text (fit.py).
+_PAGE_WIDTH, _MARGIN = Cm(21), Cm(2.2)
+_UNIT_TWIPS = _CELL_SIZE / 2 * 20
+# A cell of text python-docx writes as more than one w:t (tabs and breaks) is filled, not copied.
+_NOT_PLAIN = re.compile(r"[\t\n\r]")
+_PRESERVE = qn("xml:space")
 # A fixed creation time keeps the document's properties the same from run to run.
 _CREATED = datetime(2000, 1, 1)
 
@@ -51,8 +69,8 @@ def _new_document(title: str):
     doc = Document()
     section = doc.sections[0]
     section.orientation = WD_ORIENT.PORTRAIT
-    section.page_width, section.page_height = Cm(21), Cm(29.7)
-    section.left_margin = section.right_margin = Cm(2.2)
+    section.page_width, section.page_height = _PAGE_WIDTH, Cm(29.7)
+    section.left_margin = section.right_margin = _MARGIN
     _set_fonts(doc.styles["Normal"], _SONG, 12)
     for name, size in (("Title", 18), ("Heading 1", 15), ("Heading 2", 13)):
         _set_fonts(doc.styles[name], _HEI, size, bold=True)
@@ -77,18 +95,9 @@ def _chinese_by_default(doc) -> None:
         lang.set(qn(attribute), "zh-CN")
 
 
-def _shade(cell: _Cell, fill: str) -> None:
-    tcpr = cell._tc.get_or_add_tcPr()
-    shd = OxmlElement("w:shd")
-    shd.set(qn("w:val"), "clear")
-    shd.set(qn("w:color"), "auto")
-    shd.set(qn("w:fill"), fill)
-    tcpr.append(shd)
-
-
 def _fill(cell: _Cell, text: str, *, bold: bool = False, right: bool = False, color: RGBColor | None = None,
-          size: float = 10.5) -> None:
-    cell.text = ""
+          size: float = _CELL_SIZE) -> None:
+    """A new cell's one paragraph given its run of text."""
     paragraph = cell.paragraphs[0]
     paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT if right else WD_ALIGN_PARAGRAPH.LEFT
     paragraph.paragraph_format.first_line_indent = None
@@ -100,86 +109,142 @@ def _fill(cell: _Cell, text: str, *, bold: bool = False, right: bool = False, co
     cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
 
 
-def _repeat_as_header(row) -> None:
-    trpr = row._tr.get_or_add_trPr()
+def _repeat_as_header(tr) -> None:
     header = OxmlElement("w:tblHeader")
     header.set(qn("w:val"), "true")
-    trpr.append(header)
+    tr.get_or_add_trPr().append(header)
 
 
-def _merge_down(column: list) -> object:
-    """Cells of one column merged top to bottom, as Word marks it (vMerge restart, then continue).
-    python-docx's Cell.merge grows a vertical span one row per level of recursion, past Python's
-    limit at about a thousand rows under one 二级指标; the marks it would leave are set here directly."""
-    top, *below = column
-    if below:
-        top._tc.vMerge = "restart"
-        for cell in below:
-            cell.text = ""  # a continued cell shows the top one's text; its own would be hidden, stale
-            cell._tc.vMerge = "continue"
-    return top
+class _Cells:
+    """The table's cells as w:tc elements, each filled as _fill would; a copy of the first cell
+    filled in the same style when its text is plain (see the module's docstring)."""
+
+    def __init__(self, grid, copies: bool = True):
+        self.grid = grid
+        self.copies = copies
+        self.templates: dict[tuple, CT_Tc] = {}
+
+    def make(self, text: str, width: int, *, bold: bool = False, right: bool = False, center: bool = False,
+             merge: str | None = None, top: bool = False, span: int = 1) -> CT_Tc:
+        key = (width, bool(text), bold, right, center, merge, top, span)
+        plain = self.copies and not _NOT_PLAIN.search(text)
+        template = self.templates.get(key) if plain else None
+        if template is not None:
+            tc = deepcopy(template)
+            if text:
+                t = tc[-1][-1][-1]
+                t.text = text
+                if len(text.strip()) < len(text):
+                    t.set(_PRESERVE, "preserve")
+                else:
+                    t.attrib.pop(_PRESERVE, None)
+            return tc
+        tc = CT_Tc.new()
+        tc.width = Twips(width)
+        if span > 1:
+            tc.gridSpan = span
+        if merge:
+            tc.vMerge = merge
+        cell = _Cell(tc, self.grid)
+        _fill(cell, text, bold=bold, right=right)
+        if center:
+            cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
+        if top:
+            cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.TOP
+        if plain and (not text or tc[-1][-1][-1].tag == qn("w:t")):
+            self.templates[key] = tc
+        return tc
 
 
-def add_table(doc, table: ReportTable) -> None:
-    """The caption (the table's title), the table, then its notes and source."""
+def _twips(widths: list[float], total: int) -> list[int]:
+    """Column widths in units as whole twips summing to the text width, `total`."""
+    scale = total / sum(widths)
+    edges = [round(sum(widths[:i + 1]) * scale) for i in range(len(widths))]
+    return [b - a for a, b in zip([0, *edges[:-1]], edges, strict=True)]
+
+
+def _fixed_layout(grid, widths: list[int]) -> None:
+    """Widths Word, WPS and LibreOffice all keep: the table's, each grid column's, a fixed layout."""
+    grid.autofit = False
+    tbl = grid._tbl
+    tblW = tbl.tblPr.find(qn("w:tblW"))
+    if tblW is None:
+        tblW = OxmlElement("w:tblW")
+        tbl.tblPr.append(tblW)
+    tblW.set(qn("w:type"), "dxa")
+    tblW.set(qn("w:w"), str(sum(widths)))
+    for col, width in zip(tbl.tblGrid.gridCol_lst, widths, strict=True):
+        col.w = Twips(width)
+
+
+def add_table(doc, table: ReportTable, *, copies: bool = True) -> None:
+    """The caption (the table's title) and the table as filed; its notes and source go to the 说明."""
+    table = filed(table)
     caption = doc.add_paragraph()
     caption.alignment = WD_ALIGN_PARAGRAPH.CENTER
     caption.add_run(table.title).bold = True
 
     columns = table.body_columns
-    headings = table.group and not table.group_as_column
-    groups = list(table.groups())
-    n_rows = 1 + len(table.rows) + (len(groups) if headings else 0)
-    grid = doc.add_table(rows=n_rows, cols=len(columns))
+    section = doc.sections[-1]
+    text_width = Emu(section.page_width - section.left_margin - section.right_margin).twips
+    widths = _twips(fit_widths(table, text_width / _UNIT_TWIPS, cap=text_width / _UNIT_TWIPS), text_width)
+    grid = doc.add_table(rows=0, cols=len(columns))
     grid.style = doc.styles["Table Grid"]
+    _fixed_layout(grid, widths)
+    cells = _Cells(grid, copies)
+    tbl = grid._tbl
 
-    position: dict[int, int] = {}
-    at = 1
-    for label, members in groups:
-        if headings:
-            merged = grid.rows[at].cells[0].merge(grid.rows[at].cells[-1])
-            _fill(merged, label, bold=True)
-            _shade(merged, _GROUP_FILL)
-            at += 1
-        for i in members:
-            position[i] = at
-            at += 1
-    # Cells once, by row: python-docx's table.cell() walks the whole table on every call.
-    cells = [list(row.cells) for row in grid.rows]
+    def add_row(tcs: list[CT_Tc]):
+        tr = tbl.add_tr()
+        for tc in tcs:
+            tr.append(tc)
+        return tr
 
-    for c, column in enumerate(columns):
-        label = table.stubhead if column.key == table.group and table.stubhead else column.label
-        _fill(cells[0][c], label, bold=True)
-        cells[0][c].paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
-        _shade(cells[0][c], _HEADER_FILL)
-    _repeat_as_header(grid.rows[0])
+    header = add_row([cells.make(header_text(table, c.key, c.label), w, bold=True, center=True)
+                      for c, w in zip(columns, widths, strict=True)])
+    _repeat_as_header(header)
 
-    flagged, totals = set(table.flagged), set(table.totals)
-    for i, row in enumerate(table.rows):
-        for c, column in enumerate(columns):
-            cell = cells[position[i]][c]
-            alert = i in flagged and column.key == table.flag_column
-            _fill(cell, cell_text(row[column.key], column.kind), bold=i in totals or alert,
-                  right=column.is_number, color=_ALERT if alert else None)
-            if i in flagged:
-                _shade(cell, _FLAG_FILL)
-
-    # Merge after filling: a merged cell keeps the first row's text, as the report prints it.
+    # Merged runs: the first row's cell carries the text, at the top; the cells below continue it.
+    starts: dict[tuple[int, int], str] = {}
+    continued: set[tuple[int, int]] = set()
     for c, column in enumerate(columns):
         runs = table.spans(column.key)
         if column.key == table.group and table.group_as_column:
-            runs = [(m[0], m[-1]) for _, m in groups if len(m) > 1]
+            runs = [(m[0], m[-1]) for _, m in table.groups() if len(m) > 1]
         for first, last in runs:
-            text = cell_text(table.rows[first][column.key], column.kind)
-            merged = _merge_down([row[c] for row in cells[position[first]:position[last] + 1]])
-            _fill(merged, text, right=column.is_number)
-            merged.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.TOP
+            starts[first, c] = cell_text(table.rows[first][column.key], column.kind)
+            continued.update((r, c) for r in range(first + 1, last + 1))
 
-    for note in [*table.notes, table.source]:
-        paragraph = doc.add_paragraph()
-        run = paragraph.add_run(note)
-        run.font.size = Pt(9)
+    headings = table.group and not table.group_as_column
+    totals = set(table.totals)
+    for label, members in table.groups():
+        if headings:
+            add_row([cells.make(label, sum(widths), bold=True, span=len(columns))])
+        for i in members:
+            row = table.rows[i]
+            tcs = []
+            for c, column in enumerate(columns):
+                right = column.is_number
+                if (i, c) in continued:
+                    tcs.append(cells.make("", widths[c], right=right, merge="continue"))
+                elif (i, c) in starts:
+                    tcs.append(cells.make(starts[i, c], widths[c], right=right, merge="restart", top=True))
+                else:
+                    tcs.append(cells.make(cell_text(row[column.key], column.kind), widths[c],
+                                          bold=i in totals, right=right))
+            add_row(tcs)
     doc.add_paragraph()
+
+
+def _add_notes(doc, lines: list[str]) -> None:
+    """说明 at the end of the document, and in its properties: where the tables' figures came from."""
+    lines = [line for line in lines if line]
+    if not lines:
+        return
+    doc.core_properties.comments = "\n".join(lines)
+    doc.add_heading("说明", level=2)
+    for line in lines:
+        doc.add_paragraph().add_run(line).font.size = Pt(9)
 
 
 def write_document(tables: list[ReportTable], sentences: dict[str, str], title: str, source: str,
@@ -187,7 +252,6 @@ def write_document(tables: list[ReportTable], sentences: dict[str, str], title: 
     """The sentences and tables in the report's order, as a .docx file at `path`."""
     doc = _new_document(title)
     doc.add_heading(title, level=0)
-    doc.add_paragraph(source).runs[0].font.size = Pt(9)
     by_key = {t.key: t for t in tables}
     section = None
     for heading, subheading, keys, table_key in OUTLINE:
@@ -204,6 +268,7 @@ def write_document(tables: list[ReportTable], sentences: dict[str, str], title: 
             paragraph.paragraph_format.first_line_indent = Pt(24)  # two characters, as the report indents
         if table is not None:
             add_table(doc, table)
+    _add_notes(doc, list(dict.fromkeys([source, *lineage(tables)])))
     path.parent.mkdir(parents=True, exist_ok=True)
     doc.save(str(path))
     return path
@@ -221,6 +286,7 @@ def write_tables_document(tables: list[ReportTable], title: str, path: Path,
     for table in tables:
         doc.add_heading(table.title, level=2)
         add_table(doc, table)
+    _add_notes(doc, lineage(tables))
     path.parent.mkdir(parents=True, exist_ok=True)
     doc.save(str(path))
     return path
