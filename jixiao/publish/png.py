@@ -113,8 +113,14 @@ def save_pngs(pictures: Sequence[tuple[GT, Path]]) -> tuple[list[Path], str | No
 
 def fix_width(path: Path) -> None:
     """The picture at `path` made WIDTH pixels wide (padded with white, or scaled down) and marked DPI."""
-    with Image.open(path) as shot:
-        image = shot.convert("RGB")
+    # Our own screenshot, not input: Pillow's guard against decompression bombs (89 million pixels) would
+    # warn on a 500-row table's picture and refuse one twice that size, failing the run's other pictures.
+    limit, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
+    try:
+        with Image.open(path) as shot:
+            image = shot.convert("RGB")
+    finally:
+        Image.MAX_IMAGE_PIXELS = limit
     if image.width > WIDTH:
         image = image.resize((WIDTH, round(image.height * WIDTH / image.width)), Image.Resampling.LANCZOS)
     elif image.width < WIDTH:
