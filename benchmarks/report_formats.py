@@ -22,17 +22,23 @@ from jixiao.publish.png import find_chromium
 from jixiao.settings import PROJECT_ROOT, Settings
 
 
+def loaded(settings: Settings) -> tuple[pipeline.Batch, str]:
+    """The year read, checked and loaded by the pipeline's functions, without Prefect: (batch, run id)."""
+    rulesets = load_rulesets()
+    run_id = pipeline.new_run_id()
+    pipeline.start_run(settings, run_id, force=True)
+    batch = pipeline.check_year(pipeline.read_inputs(settings, rulesets))
+    pipeline.load_batch(batch, settings, run_id, rulesets)
+    return batch, run_id
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(2022, PROJECT_ROOT / "raw", Path(tmp) / "jixiao.duckdb", Path(tmp) / "reports")
-        rulesets = load_rulesets()
-        run_id = pipeline.new_run_id()
-        pipeline.start_run(settings, run_id, force=True)
-        batch = pipeline.check_year(pipeline.read_inputs(settings, rulesets))
-        pipeline.load_batch(batch, settings, run_id, rulesets)
+        batch, run_id = loaded(settings)
 
         choices = [(f,) for f in FORMATS if f != "png" or find_chromium()] + [FORMATS]
         pipeline.draw_reports(settings, batch, run_id, ("html",))  # warm-up: imports, first great-tables call

@@ -168,10 +168,10 @@ def _crash_message(exc: BaseException, *, serving: bool = False) -> str:
         return "运行失败：磁盘空间已满，数据仓库或报告无法写入。请清理磁盘空间后重新运行；已载入的数据不受影响。"
     if any(isinstance(e, PermissionError) for e in chain) or "Read-only file system" in text or "Permission denied" in text:
         return "运行失败：没有写入权限（文件夹只读或被占用），数据仓库或报告无法写入。请检查文件夹权限后重新运行。"
-    if ("ConnectError" in text or "Connection refused" in text or "PREFECT_API_URL" in text) and serving:
-        return ("定时运行失败：无法连接 Prefect 服务器。请确认服务器在运行（`prefect server start`），"
-                "且 PREFECT_API_URL 指向它（如 http://127.0.0.1:4200/api），然后重新运行 jixiao serve。")
     if "ConnectError" in text or "Connection refused" in text or "PREFECT_API_URL" in text:
+        if serving:
+            return ("定时运行失败：无法连接 Prefect 服务器。请确认服务器在运行（`prefect server start`），"
+                    "且 PREFECT_API_URL 指向它（如 http://127.0.0.1:4200/api），然后重新运行 jixiao serve。")
         return ("运行失败：无法连接 Prefect 服务器。请确认 PREFECT_API_URL 指向正在运行的服务器"
                 "（或取消该设置，使用临时服务器）后重新运行。")
     if any(isinstance(e, NewerWarehouse) for e in chain):

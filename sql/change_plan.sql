@@ -43,7 +43,7 @@ now as (
 -- A workbook of project forms stands when the run that loaded its forms rejected none of its forms
 -- (a rejected form has no rows to stand on; the workbook is read again to report it).
 loaded as (
-    select departments.src_file, departments.dept_code, departments.run_id, runs.parameters, runs.code_version
+    select departments.src_file, departments.dept_code, departments.run_id
     from raw.departments as departments
     join audit.runs as runs using (run_id)
     left join audit.department_status as status
@@ -51,7 +51,7 @@ loaded as (
     where departments.year = $year and runs.status in ('completed', 'partial')
       and not coalesce(status.is_stale, false)
     union all
-    select distinct forms.src_file, null, forms.run_id, runs.parameters, runs.code_version
+    select distinct forms.src_file, null, forms.run_id
     from raw.project_forms as forms
     join audit.runs as runs using (run_id)
     where forms.year = $year and runs.status in ('completed', 'partial')
@@ -61,15 +61,30 @@ loaded as (
       )
 ),
 
+-- Each finished run's read of each input: its files by name and sha256, in order, and whether the run
+-- had today's code, rule set (and rule file) and at least today's formats.
+reads as (
+    select
+        split_part(inputs.name, '/', 1) as src_file, inputs.run_id,
+        any_value(runs.started_at) as started_at,
+        list(inputs.name || ':' || inputs.sha256 order by inputs.name) as files,
+        -- coalesce: a run without recorded formats is not today's
+        coalesce(any_value(
+            runs.code_version = $code_version
+            and json_extract_string(runs.parameters, '$.ruleset') is not distinct from $ruleset
+            and json_extract_string(runs.parameters, '$.rules_file') is not distinct from $rules_file
+            and list_has_all(from_json(json_extract(runs.parameters, '$.formats'), '["VARCHAR"]'), $formats)
+        ), false) as as_today
+    from audit.run_inputs as inputs
+    join audit.runs as runs using (run_id)
+    where runs.year = $year and runs.status in ('completed', 'partial') and coalesce(inputs.was_read, true)
+    group by split_part(inputs.name, '/', 1), inputs.run_id
+),
+
 loaded_files as (
-    select loaded.src_file, loaded.run_id, list(inputs.name || ':' || inputs.sha256 order by inputs.name) as files
+    select distinct loaded.src_file, loaded.run_id, reads.files, reads.as_today
     from loaded
-    -- the workbook itself, or a CSV folder's files (folder/file.csv): one equality, so a hash join
-    -- (an OR here made it a nested loop: minutes for a province's 100,000 forms)
-    join audit.run_inputs as inputs
-        on inputs.run_id = loaded.run_id
-        and split_part(inputs.name, '/', 1) = loaded.src_file
-    group by loaded.src_file, loaded.run_id
+    join reads using (src_file, run_id)
 ),
 
 today_files as (
@@ -81,18 +96,6 @@ today_files as (
 -- read (sql/queries/year_inputs.sql); it stands. Not so a rejection by a check across the year's
 -- inputs (two workbooks giving one 部门编码, one project filed twice): it depends on the other inputs,
 -- and the input is read again.
-reads as (
-    select
-        split_part(inputs.name, '/', 1) as src_file, inputs.run_id,
-        any_value(runs.started_at) as started_at, any_value(runs.parameters) as parameters,
-        any_value(runs.code_version) as code_version,
-        list(inputs.name || ':' || inputs.sha256 order by inputs.name) as files
-    from audit.run_inputs as inputs
-    join audit.runs as runs using (run_id)
-    where runs.year = $year and runs.status in ('completed', 'partial') and coalesce(inputs.was_read, true)
-    group by split_part(inputs.name, '/', 1), inputs.run_id
-),
-
 last_reads as (
     select * from reads qualify row_number() over (partition by src_file order by started_at desc) = 1
 ),
@@ -103,11 +106,7 @@ rejected as (
     join audit.validation_issues as issues
         on issues.run_id = last_reads.run_id and issues.file = last_reads.src_file and issues.severity = 'error'
     join today_files using (src_file)
-    where last_reads.code_version = $code_version
-      and json_extract_string(last_reads.parameters, '$.ruleset') is not distinct from $ruleset
-      and json_extract_string(last_reads.parameters, '$.rules_file') is not distinct from $rules_file
-      and list_has_all(from_json(json_extract(last_reads.parameters, '$.formats'), '["VARCHAR"]'), $formats)
-      and last_reads.files = today_files.files
+    where last_reads.as_today and last_reads.files = today_files.files
     group by last_reads.src_file
     having not bool_or(list_contains($year_rules, issues.rule))
 ),
@@ -119,12 +118,9 @@ loaded_standing as (
     left join loaded_files using (src_file, run_id)
     left join today_files using (src_file)
     group by loaded.src_file
-    -- coalesce: bool_and skips NULLs, where a run without recorded formats must not stand
+    -- coalesce: bool_and skips NULLs, where a load with no read on record must not stand
     having bool_and(coalesce(
-        loaded.code_version = $code_version
-        and json_extract_string(loaded.parameters, '$.ruleset') is not distinct from $ruleset
-        and json_extract_string(loaded.parameters, '$.rules_file') is not distinct from $rules_file
-        and list_has_all(from_json(json_extract(loaded.parameters, '$.formats'), '["VARCHAR"]'), $formats)
+        loaded_files.as_today
         and loaded_files.files is not distinct from today_files.files
         and today_files.files is not null, false
     ))

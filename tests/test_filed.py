@@ -261,43 +261,36 @@ def _overlaps(lines) -> list[tuple[str, str]]:
     return found
 
 
-def _pictures(pdf: Path, out: Path) -> list[Path]:
+def _drawn(path: Path, out: Path) -> list[tuple]:
+    """The file as LibreOffice draws it: its PDF's text lines, none overlapping another; and at least five
+    pages of pictures, with ink on the first."""
+    from PIL import Image
+
+    pdf = _pdf(path, out)
+    lines = _lines(pdf)
+    assert _overlaps(lines) == []
     subprocess.run(["pdftoppm", "-png", "-r", "60", str(pdf), str(out / pdf.stem)], check=True, timeout=120)
-    return sorted(out.glob(f"{pdf.stem}*.png"))
+    pictures = sorted(out.glob(f"{pdf.stem}*.png"))
+    assert len(pictures) >= 5
+    with Image.open(pictures[0]) as page:
+        assert page.convert("L").getextrema()[0] < 100  # ink on the page
+    return lines
 
 
 @pytest.mark.slow
 @needs_soffice
 def test_libreoffice_draws_the_excel_tables_without_overlapping_text(files, tmp_path):
-    from PIL import Image
-
-    pdf = _pdf(files[0], tmp_path)
-    lines = _lines(pdf)
-    assert _overlaps(lines) == []
-    text = "".join(line[5] for line in lines)
+    text = "".join(line[5] for line in _drawn(files[0], tmp_path))
     for outcome in ("精神康复综合服务中心2022年服务对象增至430人", "资助残疾人康复2749人"):
         assert outcome in text
-    pictures = _pictures(pdf, tmp_path)
-    assert len(pictures) >= 5
-    with Image.open(pictures[0]) as page:
-        assert page.convert("L").getextrema()[0] < 100  # ink on the page
 
 
 @pytest.mark.slow
 @needs_soffice
 def test_libreoffice_draws_the_word_tables_with_names_on_one_line(files, tmp_path):
-    from PIL import Image
-
-    pdf = _pdf(files[1], tmp_path)
-    lines = _lines(pdf)
-    assert _overlaps(lines) == []
-    texts = [line[5] for line in lines]
+    texts = [line[5] for line in _drawn(files[1], tmp_path)]
     # 表2-1's 三级指标 names each on one line, beside their points, as the report prints them
     for name in ("部门整体绩效目标产出指标完成情况", "部门整体绩效目标效益指标完成情况", "新增预算项目事前绩效评估"):
         assert any(name in t for t in texts), name
     # figures are never broken over two lines (a lone "%" under 143.18)
     assert "%" not in texts
-    pictures = _pictures(pdf, tmp_path)
-    assert len(pictures) >= 5
-    with Image.open(pictures[0]) as page:
-        assert page.convert("L").getextrema()[0] < 100

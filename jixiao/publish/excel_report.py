@@ -25,9 +25,21 @@ import xlsxwriter
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
-from jixiao.publish.fit import PADDING, header_text, natural_widths, units, wrapped_lines
+from jixiao.publish.fit import PADDING, natural_widths, units, wrapped_lines
 from jixiao.publish.sentences import OUTLINE
-from jixiao.publish.tables import PERCENT, SCORE, TEXT, WAN, WEIGHT, Column, Marked, ReportTable, cell_text, filed
+from jixiao.publish.tables import (
+    PERCENT,
+    SCORE,
+    TEXT,
+    WAN,
+    WEIGHT,
+    Column,
+    Marked,
+    ReportTable,
+    cell_text,
+    filed,
+    lineage,
+)
 
 _NUMBER_FORMATS = {WAN: "#,##0.00", PERCENT: "0.00%", SCORE: "0.00", WEIGHT: "General"}
 _FORMULA_START = ("=", "+", "-", "@")
@@ -118,7 +130,7 @@ def write_table_sheet(book: xlsxwriter.Workbook, table: ReportTable, fmt: _Forma
            {"bold": True, "font_size": _TITLE_SIZE, "align": "center", "text_wrap": True})
     sheet.set_row(0, _height(title_lines, _TITLE_SIZE) + 6)
     for c, column in enumerate(columns):
-        label = header_text(table, column.key, column.label)
+        label = table.header(column)
         _write_text(sheet, 1, c, label, fmt, {**border, "bold": True, "align": "center", "text_wrap": True})
         sheet.set_column(c, c, widths[c])
         lines[1] = max(lines[1], wrapped_lines(label, widths[c]))
@@ -136,7 +148,7 @@ def write_table_sheet(book: xlsxwriter.Workbook, table: ReportTable, fmt: _Forma
             position[i] = at
             at += 1
     totals = set(table.totals)
-    merged = _merged_runs(table)
+    merged = table.merged_runs()
     # A merged cell's text is measured over its rows below; the rows' own cells here.
     in_merge = {(r, c) for c, runs in merged.items() for first, last in runs for r in range(first, last + 1)}
     for i, row in enumerate(table.rows):
@@ -177,18 +189,6 @@ def write_table_sheet(book: xlsxwriter.Workbook, table: ReportTable, fmt: _Forma
     return sheet
 
 
-def _merged_runs(table: ReportTable) -> dict[int, list[tuple[int, int]]]:
-    """(first, last) table rows of each merged cell, by body column index."""
-    runs: dict[int, list[tuple[int, int]]] = {}
-    for c, column in enumerate(table.body_columns):
-        spans = table.spans(column.key)
-        if column.key == table.group and table.group_as_column:
-            spans = [(m[0], m[-1]) for _, m in table.groups() if len(m) > 1]
-        if spans:
-            runs[c] = spans
-    return runs
-
-
 def write_notes_sheet(book: xlsxwriter.Workbook, lines: list[str], fmt: _Formats) -> None:
     """说明: the lineage the reviewer's tables print under themselves (数据来源, 运行编号, 评分规则)."""
     sheet = book.add_worksheet("说明")
@@ -198,16 +198,6 @@ def write_notes_sheet(book: xlsxwriter.Workbook, lines: list[str], fmt: _Formats
     for at, line in enumerate(lines, start=1):
         _write_text(sheet, at, 0, line, fmt, {"text_wrap": True})
         sheet.set_row(at, _height(wrapped_lines(line, width)))
-
-
-def lineage(tables: list[ReportTable]) -> list[str]:
-    """Each source once, then each table's lineage lines, in order."""
-    lines: list[str] = []
-    for table in tables:
-        for line in (table.source, *table.lineage):
-            if line and line not in lines:
-                lines.append(line)
-    return lines
 
 
 def write_sentences_sheet(book: xlsxwriter.Workbook, sentences: dict[str, str], title: str, fmt: _Formats) -> None:

@@ -27,19 +27,19 @@ def _char_units(ch: str) -> int:
     return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
 
 
+def _line_units(text: str) -> list[int]:
+    return [sum(_char_units(ch) for ch in line) for line in text.split("\n")]
+
+
 def units(text: str) -> int:
     """The width of the text's longest line, in half-em units."""
-    return max((sum(_char_units(ch) for ch in line) for line in text.split("\n")), default=0)
+    return max(_line_units(text), default=0)
 
 
 def wrapped_lines(text: str, width: float) -> int:
     """How many lines `text` takes in a column `width` units wide (its padding included)."""
     room = max(width - PADDING, 1)
-    return sum(max(1, math.ceil(sum(_char_units(ch) for ch in line) / room)) for line in text.split("\n"))
-
-
-def header_text(table: ReportTable, key: str, label: str) -> str:
-    return table.stubhead if key == table.group and table.stubhead else label
+    return sum(max(1, math.ceil(n / room)) for n in _line_units(text))
 
 
 def natural_widths(table: ReportTable, cap: float) -> tuple[list[float], list[float]]:
@@ -47,7 +47,7 @@ def natural_widths(table: ReportTable, cap: float) -> tuple[list[float], list[fl
     longest line of its header and cells (text columns at most `cap`), the minimum what it keeps."""
     natural, minimum = [], []
     for column in table.body_columns:
-        header = units(header_text(table, column.key, column.label))
+        header = units(table.header(column))
         longest = max((units(cell_text(row[column.key], column.kind)) for row in table.rows), default=0)
         if column.is_number:
             widest = max(longest, min(header, _MIN_TEXT))

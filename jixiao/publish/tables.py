@@ -103,6 +103,22 @@ class ReportTable:
         if members:
             yield label or "", members
 
+    def header(self, column: Column) -> str:
+        """A body column's header: the stubhead over the group column, else its label."""
+        return self.stubhead if column.key == self.group and self.stubhead else column.label
+
+    def merged_runs(self) -> dict[int, list[tuple[int, int]]]:
+        """(first, last) rows of each merged cell, by body column index: the hierarchical columns' runs,
+        and the group's when it is drawn as a column."""
+        runs: dict[int, list[tuple[int, int]]] = {}
+        for c, column in enumerate(self.body_columns):
+            spans = self.spans(column.key)
+            if column.key == self.group and self.group_as_column:
+                spans = [(m[0], m[-1]) for _, m in self.groups() if len(m) > 1]
+            if spans:
+                runs[c] = spans
+        return runs
+
     def spans(self, key: str) -> list[tuple[int, int]]:
         """(first, last) row of every merged run of column `key` longer than one row."""
         continued = {r for keys, rows in self.merged if key in keys for r in rows}
@@ -132,6 +148,17 @@ def is_low(rate: Any) -> bool:
         return False
     shown = round_half_up(rate, 4)
     return shown is not None and shown < LOW_RATE
+
+
+def lineage(tables: list[ReportTable]) -> list[str]:
+    """Where the filed tables' figures came from, for the file's 说明: each source once, then each table's
+    lineage lines, in order."""
+    lines: list[str] = []
+    for table in tables:
+        for line in (table.source, *table.lineage):
+            if line and line not in lines:
+                lines.append(line)
+    return lines
 
 
 def unmarked(value: Any) -> Any:

@@ -30,10 +30,9 @@ from docx.oxml.table import CT_Tc
 from docx.shared import Cm, Emu, Pt, RGBColor, Twips
 from docx.table import _Cell
 
-from jixiao.publish.excel_report import lineage
-from jixiao.publish.fit import fit_widths, header_text
+from jixiao.publish.fit import fit_widths
 from jixiao.publish.sentences import OUTLINE
-from jixiao.publish.tables import ReportTable, cell_text, filed
+from jixiao.publish.tables import ReportTable, cell_text, filed, lineage
 
 _LATIN, _SONG, _HEI = "Times New Roman", "宋体", "黑体"
 _CELL_SIZE = 10.5
@@ -200,17 +199,15 @@ def add_table(doc, table: ReportTable, *, copies: bool = True) -> None:
             tr.append(tc)
         return tr
 
-    header = add_row([cells.make(header_text(table, c.key, c.label), w, bold=True, center=True)
+    header = add_row([cells.make(table.header(c), w, bold=True, center=True)
                       for c, w in zip(columns, widths, strict=True)])
     _repeat_as_header(header)
 
     # Merged runs: the first row's cell carries the text, at the top; the cells below continue it.
     starts: dict[tuple[int, int], str] = {}
     continued: set[tuple[int, int]] = set()
-    for c, column in enumerate(columns):
-        runs = table.spans(column.key)
-        if column.key == table.group and table.group_as_column:
-            runs = [(m[0], m[-1]) for _, m in table.groups() if len(m) > 1]
+    for c, runs in table.merged_runs().items():
+        column = columns[c]
         for first, last in runs:
             starts[first, c] = cell_text(table.rows[first][column.key], column.kind)
             continued.update((r, c) for r in range(first + 1, last + 1))
